@@ -1,0 +1,32 @@
+"""Shared paths and helpers for the course's tests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_python(code: str, env_drop: tuple[str, ...] = ("TF_USE_LEGACY_KERAS",)) -> subprocess.CompletedProcess:
+    """Run `code` in a fresh interpreter of this venv, without the given env variables."""
+    env = {k: v for k, v in os.environ.items() if k not in env_drop}
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env,
+        capture_output=True, text=True, timeout=300,
+    )
+
+
+@pytest.fixture(scope="session")
+def film_data():
+    """The default course data set (ratings, items)."""
+    import helpers
+
+    return helpers.make_film_data()
