@@ -17,7 +17,7 @@ LAB_ARGS ?=
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 PYTEST_ARGS ?=
 
-.PHONY: lab test install clean-venv
+.PHONY: lab test install student-notebooks outputs clean-venv
 
 install: $(STAMP)
 
@@ -38,6 +38,14 @@ lab: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Maintainers: after editing solutions/, store the outputs nbval checks, then
+# regenerate the student notebooks (it refuses to overwrite uncommitted edits).
+outputs: $(STAMP)
+	$(BIN)/python scripts/store_checked_outputs.py
+
+student-notebooks: $(STAMP)
+	$(BIN)/python scripts/student_notebooks.py
 
 clean-venv:
 	rm -rf $(VENV)

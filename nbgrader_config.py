@@ -19,3 +19,7 @@ c.ClearSolutions.code_stub = {
     "python": '### implement here\nraise NotImplementedError("Fill in this gap.")'
 }
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# The slowest solution cell (training) takes about 5 s on 2 cores; 120 s leaves
+# room for slow machines and still stops a runaway cell.
+c.ExecutePreprocessor.timeout = 120

@@ -7,7 +7,7 @@ import sys
 import threading
 from types import ModuleType
 
-# Lines TensorFlow prints on import on a machine without a GPU. They are
+# Lines TensorFlow prints on import and device discovery on a machine without a GPU. They are
 # informational, but go straight to file descriptor 2, where Jupyter shows them
 # and nbgrader would count them as errors.
 _STARTUP_NOISE = (
@@ -16,6 +16,7 @@ _STARTUP_NOISE = (
     "cpu_feature_guard.cc",
     "To enable the following instructions",
     "rebuild TensorFlow with the appropriate compiler flags",
+    "failed call to cuInit",
 )
 
 KERAS3_MESSAGE = (
@@ -59,6 +60,8 @@ def import_tensorflow_quietly() -> ModuleType:
     os.close(write_fd)
     try:
         import tensorflow as tf
+
+        tf.config.list_physical_devices()  # device discovery logs the missing GPU once, here
     finally:
         os.dup2(saved, 2)
         os.close(saved)

@@ -1,0 +1,106 @@
+"""Reading, filling in and running the course notebooks in tests."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from traitlets.config import Config, PyFileConfigLoader
+
+from conftest import ROOT
+
+ASSIGNMENTS = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir())
+
+
+def source_path(name: str) -> Path:
+    """The hand-written solution (nbgrader source) notebook of assignment `name`."""
+    return ROOT / "solutions" / name / f"{name}.ipynb"
+
+
+def student_path(name: str) -> Path:
+    """The generated student notebook of assignment `name`."""
+    return ROOT / "notebooks" / name / f"{name}.ipynb"
+
+
+def nbgrader_config() -> Config:
+    """The course's nbgrader_config.py, loaded as nbgrader itself loads it."""
+    return PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
+
+
+def grade_id(cell) -> str | None:
+    """The nbgrader grade_id of a cell, if it has one."""
+    return cell.metadata.get("nbgrader", {}).get("grade_id")
+
+
+def is_graded(cell) -> bool:
+    """Whether nbgrader gives the cell points."""
+    return bool(cell.metadata.get("nbgrader", {}).get("grade"))
+
+
+def is_solution(cell) -> bool:
+    """Whether the cell is one of the student's gaps."""
+    return bool(cell.metadata.get("nbgrader", {}).get("solution"))
+
+
+def solution_lines(cell) -> list[str]:
+    """The stripped code lines between BEGIN and END SOLUTION in a source cell."""
+    lines, inside = [], False
+    for line in cell.source.splitlines():
+        if "### BEGIN SOLUTION" in line:
+            inside = True
+        elif "### END SOLUTION" in line:
+            inside = False
+        elif inside and line.strip():
+            lines.append(line.strip())
+    return lines
+
+
+def hidden_test_lines(cell) -> list[str]:
+    """The stripped lines between BEGIN and END HIDDEN TESTS in a source cell."""
+    lines, inside = [], False
+    for line in cell.source.splitlines():
+        if "### BEGIN HIDDEN TESTS" in line:
+            inside = True
+        elif "### END HIDDEN TESTS" in line:
+            inside = False
+        elif inside and line.strip():
+            lines.append(line.strip())
+    return lines
+
+
+def without_markers(source: str) -> str:
+    """Source with nbgrader's region markers removed (the answer a student would write)."""
+    markers = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
+    return "\n".join(line for line in source.splitlines() if line.strip() not in markers)
+
+
+def fill_in(student: nbformat.NotebookNode, source: nbformat.NotebookNode,
+            answers: dict[str, str] | None = None) -> nbformat.NotebookNode:
+    """The student notebook with each gap answered: from `answers` by grade_id, else from the solution."""
+    answers = answers or {}
+    by_id = {grade_id(c): c for c in source.cells if grade_id(c)}
+    filled = copy.deepcopy(student)
+    for cell in filled.cells:
+        if is_solution(cell):
+            cell.source = answers.get(grade_id(cell), without_markers(by_id[grade_id(cell)].source))
+    return filled
+
+
+def execute(nb: nbformat.NotebookNode, cwd: Path) -> nbformat.NotebookNode:
+    """Run every cell of `nb` in a fresh kernel of this venv, keeping errors as outputs."""
+    nb = copy.deepcopy(nb)
+    NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(cwd)}}).execute()
+    return nb
+
+
+def errors(cell) -> list[str]:
+    """Names of the exceptions a cell raised."""
+    return [o.ename for o in cell.get("outputs", []) if o.output_type == "error"]
+
+
+def stderr(cell) -> str:
+    """What a cell wrote to stderr."""
+    return "".join(o.text for o in cell.get("outputs", []) if o.output_type == "stream" and o.name == "stderr")

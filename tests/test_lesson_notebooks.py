@@ -1,0 +1,123 @@
+"""Each assignment: the solution passes nbgrader, the generated student notebook is in sync,
+leaks nothing, fails every graded cell and stops only at its gaps."""
+
+import shutil
+import subprocess
+import sys
+
+import nbformat
+import pytest
+from nbgrader.validator import Validator
+
+from conftest import ROOT
+from notebook_tools import (
+    ASSIGNMENTS, errors, execute, fill_in, grade_id, hidden_test_lines, is_graded, is_solution,
+    nbgrader_config, solution_lines, source_path, stderr, student_path,
+)
+
+
+@pytest.fixture(scope="module", params=ASSIGNMENTS)
+def assignment(request):
+    return request.param
+
+
+@pytest.fixture(scope="module")
+def executed_solution(assignment):
+    nb = nbformat.read(source_path(assignment), as_version=4)
+    return execute(nb, source_path(assignment).parent)
+
+
+def test_student_notebook_is_in_sync_with_a_fresh_generation():
+    result = subprocess.run([sys.executable, "scripts/student_notebooks.py", "--check"],
+                            cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, f"run `make student-notebooks`:\n{result.stdout}{result.stderr}"
+
+
+def test_sync_check_fails_when_the_student_notebook_drifts(tmp_path):
+    for name in ("solutions", "notebooks", "scripts", "nbgrader_config.py"):
+        src = ROOT / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, tmp_path / name)
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    nb_path = tmp_path / "notebooks" / ASSIGNMENTS[0] / f"{ASSIGNMENTS[0]}.ipynb"
+    nb = nbformat.read(nb_path, as_version=4)
+    nb.cells[0].source += "\nA hand edit."
+    nbformat.write(nb, nb_path)
+    result = subprocess.run([sys.executable, "scripts/student_notebooks.py", "--check"],
+                            cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 1 and "out of date" in result.stdout
+
+
+def test_regeneration_never_overwrites_a_students_uncommitted_work(tmp_path):
+    for name in ("solutions", "notebooks", "scripts", "nbgrader_config.py"):
+        src = ROOT / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, tmp_path / name)
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    subprocess.run(git + ["add", "-A"], cwd=tmp_path, check=True)
+    subprocess.run(git + ["commit", "-qm", "base"], cwd=tmp_path, check=True)
+    nb_path = tmp_path / "notebooks" / ASSIGNMENTS[0] / f"{ASSIGNMENTS[0]}.ipynb"
+    work = nb_path.read_text().replace("### implement here", "my answer")
+    nb_path.write_text(work)
+    result = subprocess.run([sys.executable, "scripts/student_notebooks.py"],
+                            cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 1 and "refusing to overwrite" in result.stderr
+    assert nb_path.read_text() == work
+
+
+def test_no_solution_hidden_test_or_output_leaks_into_the_student_notebook(assignment):
+    source = nbformat.read(source_path(assignment), as_version=4)
+    text = student_path(assignment).read_text()
+    student = nbformat.read(student_path(assignment), as_version=4)
+    for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"):
+        assert marker not in text
+    student_code = "\n".join(c.source for c in student.cells)
+    for cell in source.cells:
+        for line in solution_lines(cell) + hidden_test_lines(cell):
+            assert line not in student_code, f"{grade_id(cell)} leaks: {line}"
+    assert all(not c.get("outputs") for c in student.cells if c.cell_type == "code"), "stored outputs"
+
+
+def test_every_gap_is_marked_and_states_its_contract(assignment):
+    student = nbformat.read(student_path(assignment), as_version=4)
+    gaps = [c for c in student.cells if is_solution(c)]
+    assert gaps, "no gaps"
+    for cell in gaps:
+        assert "### implement here" in cell.source
+        assert "Produce `" in cell.source or "Give `" in cell.source, f"{grade_id(cell)} states no contract"
+
+
+def test_solution_runs_clean_with_nothing_on_stderr(executed_solution):
+    for cell in executed_solution.cells:
+        assert not errors(cell), f"{grade_id(cell) or cell.source[:60]!r} raised {errors(cell)}"
+        assert not stderr(cell), f"{grade_id(cell) or cell.source[:60]!r} wrote to stderr: {stderr(cell)}"
+
+
+def test_solution_passes_nbgraders_validator(assignment):
+    results = Validator(config=nbgrader_config()).validate(str(source_path(assignment)))
+    assert results == {}, results
+
+
+def test_student_notebook_fails_every_graded_cell(assignment):
+    validator = Validator(config=nbgrader_config(), invert=True)
+    results = validator.validate(str(student_path(assignment)))
+    assert "changed" not in results and "type_changed" not in results, results
+    assert "passed" not in results, [r["source"][:80] for r in results.get("passed", [])]
+
+
+def test_student_notebook_stops_only_at_its_gaps(assignment):
+    student = nbformat.read(student_path(assignment), as_version=4)
+    ran = execute(student, student_path(assignment).parent)
+    assert any("NotImplementedError" in errors(c) for c in ran.cells if is_solution(c))
+    for cell in ran.cells:
+        if not is_graded(cell):
+            unexpected = set(errors(cell)) - {"NotImplementedError", "NameError"}
+            assert not unexpected, f"{cell.source[:80]!r} raised {unexpected}"
+        assert "Traceback" not in stderr(cell)
+
+
+def test_student_notebook_with_the_gaps_filled_passes_everything(assignment):
+    source = nbformat.read(source_path(assignment), as_version=4)
+    student = nbformat.read(student_path(assignment), as_version=4)
+    ran = execute(fill_in(student, source), student_path(assignment).parent)
+    for cell in ran.cells:
+        assert not errors(cell), f"{grade_id(cell) or cell.source[:60]!r} raised {errors(cell)}"
