@@ -23,9 +23,9 @@ install: $(STAMP)
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/python -m pip install -r requirements.txt
-	$(BIN)/python -m pip install --no-deps -e .
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.txt
+	$(BIN)/python -m pip install -q --no-deps -e .
 	# The venv's own "python3" kernel gets the Keras 2 switch too, so a
 	# plain `jupyter lab`, nbval and nbgrader all start kernels with it.
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 \

@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.ticker import MaxNLocator
-from sklearn.decomposition import PCA
 
 
 def _axes(ax: Axes | None, figsize: tuple[float, float] = (6, 4)) -> Axes:
@@ -95,6 +94,8 @@ def plot_embedding_map(
             f"embeddings must be 2-D with one row per label; got shape {points.shape} "
             f"and {len(labels)} labels"
         )
+    from sklearn.decomposition import PCA  # imported here: scikit-learn is slow to import
+
     xy = PCA(n_components=2, random_state=0).fit_transform(points)
     ax = _axes(ax, figsize=(7, 5))
     names = pd.Series(list(labels))
