@@ -17,7 +17,7 @@ LAB_ARGS ?=
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 PYTEST_ARGS ?=
 
-.PHONY: lab test install student-notebooks outputs clean-venv
+.PHONY: lab test install student-notebooks outputs release autograde feedback grades clean-venv
 
 install: $(STAMP)
 
@@ -45,7 +45,21 @@ outputs: $(STAMP)
 	$(BIN)/python scripts/store_checked_outputs.py
 
 student-notebooks: $(STAMP)
-	$(BIN)/python scripts/student_notebooks.py
+	$(BIN)/python scripts/course.py student-notebooks
+
+# Instructors: the nbgrader cycle. The gradebook (gradebook.db) stays in the
+# course root; no target deletes it or a submission. FORCE=1 regrades.
+release: $(STAMP)
+	$(BIN)/python scripts/course.py release
+
+autograde: $(STAMP)
+	$(BIN)/python scripts/course.py autograde $(if $(FORCE),--force)
+
+feedback: $(STAMP)
+	$(BIN)/python scripts/course.py feedback
+
+grades: $(STAMP)
+	$(BIN)/python scripts/course.py grades
 
 clean-venv:
 	rm -rf $(VENV)

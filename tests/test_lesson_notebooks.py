@@ -28,7 +28,7 @@ def executed_solution(assignment):
 
 
 def test_student_notebook_is_in_sync_with_a_fresh_generation():
-    result = subprocess.run([sys.executable, "scripts/student_notebooks.py", "--check"],
+    result = subprocess.run([sys.executable, "scripts/course.py", "student-notebooks", "--check"],
                             cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, f"run `make student-notebooks`:\n{result.stdout}{result.stderr}"
 
@@ -42,7 +42,7 @@ def test_sync_check_fails_when_the_student_notebook_drifts(tmp_path):
     nb = nbformat.read(nb_path, as_version=4)
     nb.cells[0].source += "\nA hand edit."
     nbformat.write(nb, nb_path)
-    result = subprocess.run([sys.executable, "scripts/student_notebooks.py", "--check"],
+    result = subprocess.run([sys.executable, "scripts/course.py", "student-notebooks", "--check"],
                             cwd=tmp_path, capture_output=True, text=True)
     assert result.returncode == 1 and "out of date" in result.stdout
 
@@ -58,7 +58,7 @@ def test_regeneration_never_overwrites_a_students_uncommitted_work(tmp_path):
     nb_path = tmp_path / "notebooks" / ASSIGNMENTS[0] / f"{ASSIGNMENTS[0]}.ipynb"
     work = nb_path.read_text().replace("### implement here", "my answer")
     nb_path.write_text(work)
-    result = subprocess.run([sys.executable, "scripts/student_notebooks.py"],
+    result = subprocess.run([sys.executable, "scripts/course.py", "student-notebooks"],
                             cwd=tmp_path, capture_output=True, text=True)
     assert result.returncode == 1 and "refusing to overwrite" in result.stderr
     assert nb_path.read_text() == work

@@ -1,0 +1,185 @@
+"""The instructor's nbgrader cycle (release, autograde, feedback, grades) on realistic submissions.
+
+Everything runs with the real nbgrader and the course's nbgrader_config.py, in a
+temporary copy of the course, so the repository and its gradebook are untouched.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbgrader.api import Gradebook
+
+from conftest import ROOT
+from lesson1_cases import LESSON, WRONG_ANSWERS, submission
+from notebook_tools import grade_id
+
+GRADED = ["test_gap1_genre", "test_gap2_genre_matrix", "test_gap3_cosine", "test_top_k",
+          "test_gap4_user_vocabulary", "test_gap5_item_vocabulary", "test_gap6_rating_model",
+          "test_gap7_ranking_task", "test_gap8_training_rmse"]
+
+
+def course(root: Path, step: str, *args: str) -> subprocess.CompletedProcess:
+    """Run one step of scripts/course.py on the course at `root`."""
+    return subprocess.run([sys.executable, str(ROOT / "scripts" / "course.py"), "--root", str(root), step, *args],
+                          capture_output=True, text=True, timeout=3600, check=True)
+
+
+def special_submissions() -> dict[str, tuple[nbformat.NotebookNode, set[str] | None]]:
+    """Submissions beyond wrong answers: name -> (notebook, graded cells that must fail; None = all)."""
+    subs = {
+        "solution": (submission(), set()),
+        "solution-again": (submission(), set()),
+        "blank": (nbformat.read(ROOT / "notebooks" / LESSON / f"{LESSON}.ipynb", as_version=4), None),
+        # genre is never assigned; later cells that need it fail ungraded, the rest is graded as usual
+        "infinite-loop": (submission({"gap1_extract_genres": "while True:\n    pass"}), {"test_gap1_genre"}),
+        "shadowed-helpers": (submission(), set()),
+    }
+    edited = submission({"gap3_cosine": "corr_mat = item_genre_mat.to_numpy() @ item_genre_mat.to_numpy().T"})
+    next(c for c in edited.cells if grade_id(c) == "test_gap3_cosine").source = "pass  # all good"
+    subs["edited-test"] = (edited, {"test_gap3_cosine"})
+    deleted = submission()
+    deleted.cells = [c for c in deleted.cells if grade_id(c) != "test_gap1_genre"]
+    subs["deleted-test"] = (deleted, set())
+    raises = submission()
+    next(c for c in raises.cells if c.cell_type == "code").source = 'raise RuntimeError("broken on purpose")'
+    subs["raises-first"] = (raises, None)
+    return subs
+
+
+def digest(folder: Path) -> dict[str, str]:
+    """sha256 of every file below `folder`."""
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def graded_course(tmp_path_factory):
+    root = tmp_path_factory.mktemp("course")
+    for name in ("nbgrader_config.py", "solutions", "notebooks"):
+        src = ROOT / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, root / name)
+    course(root, "release")
+    expected = {name: (submission(answers, edits), fails) for name, (answers, edits, fails) in WRONG_ANSWERS.items()}
+    expected.update(special_submissions())
+    for student, (nb, _) in expected.items():
+        folder = root / "submitted" / student / LESSON
+        folder.mkdir(parents=True)
+        nbformat.write(nb, folder / f"{LESSON}.ipynb")
+    shadow = root / "submitted" / "shadowed-helpers" / LESSON / "helpers"
+    shadow.mkdir()
+    (shadow / "__init__.py").write_text('raise ImportError("a copied helpers package must not be used")\n')
+    submitted = digest(root / "submitted")
+    start = time.perf_counter()
+    course(root, "autograde")
+    seconds = time.perf_counter() - start
+    print(f"\nautograded {len(expected)} submissions in {seconds:.0f} s ({seconds / len(expected):.1f} s each)")
+    course(root, "feedback")
+    course(root, "grades")
+    return root, expected, submitted
+
+
+def scores(root: Path, student: str) -> dict[str, tuple[float, float]]:
+    """{grade cell: (score, max score)} for one student's lesson 1 submission."""
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        nb = gb.find_submission_notebook(LESSON, LESSON, student)
+        return {g.name: (g.score, g.max_score) for g in nb.grades}
+
+
+def test_every_submission_has_a_grade_row(graded_course):
+    root, expected, _ = graded_course
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        graded = {s.student.id for s in gb.find_assignment(LESSON).submissions}
+    assert graded == set(expected)
+
+
+@pytest.mark.parametrize("student", ["solution", "solution-again", "shadowed-helpers", "deleted-test"])
+def test_correct_work_gets_full_marks(graded_course, student):
+    root, _, _ = graded_course
+    got = scores(root, student)
+    assert sorted(got) == sorted(GRADED)
+    assert {cell: s for cell, (s, m) in got.items() if s != m} == {}
+
+
+@pytest.mark.parametrize("student", ["blank", "raises-first"])
+def test_unanswered_or_broken_work_gets_zero_everywhere(graded_course, student):
+    root, _, _ = graded_course
+    got = scores(root, student)
+    assert sorted(got) == sorted(GRADED)
+    assert {cell: s for cell, (s, _) in got.items() if s != 0} == {}
+
+
+@pytest.mark.parametrize("student", [*WRONG_ANSWERS, "edited-test", "infinite-loop"])
+def test_wrong_work_loses_exactly_the_points_it_should(graded_course, student):
+    root, expected, _ = graded_course
+    must_fail = expected[student][1]
+    got = scores(root, student)
+    lost = {cell for cell, (s, m) in got.items() if s < m}
+    assert lost == must_fail
+    assert all(got[cell][0] == 0 for cell in must_fail)
+
+
+def test_runaway_cell_was_interrupted(graded_course):
+    root, _, _ = graded_course
+    nb = nbformat.read(root / "autograded" / "infinite-loop" / LESSON / f"{LESSON}.ipynb", as_version=4)
+    gap = next(c for c in nb.cells if grade_id(c) == "gap1_extract_genres")
+    assert "CellTimeoutError" in [o.get("ename") for o in gap.outputs], gap.outputs
+
+
+def test_a_copied_helpers_package_is_not_used_for_grading(graded_course):
+    root, _, _ = graded_course
+    assert not (root / "autograded" / "shadowed-helpers" / LESSON / "helpers").exists()
+
+
+def test_feedback_never_shows_hidden_tests(graded_course):
+    root, expected, _ = graded_course
+    hidden_line = "recomputed = float(np.sqrt(np.mean((test_df[RATING_COL].to_numpy() - predicted) ** 2)))"
+    autograded = (root / "autograded" / "solution" / LESSON / f"{LESSON}.ipynb").read_text()
+    assert "recomputed = float" in autograded, "the autograded notebook should hold the hidden tests"
+    pages = list((root / "feedback").glob(f"*/{LESSON}/{LESSON}.html"))
+    assert len(pages) == len(expected)
+    for page in pages:
+        html = page.read_text()
+        for text in ("recomputed", "HIDDEN TESTS", "expected_sets", "unit @ unit.T", hidden_line):
+            assert text not in html, f"{page.parent.parent.name}'s feedback shows hidden test text {text!r}"
+    overfit = (root / "feedback" / "overfitted-with-typed-in-rmse" / LESSON / f"{LESSON}.html").read_text()
+    assert "the model&#39;s own test RMSE" in overfit or "the model's own test RMSE" in overfit
+
+
+def test_grades_csv_has_one_row_per_student_with_the_right_totals(graded_course):
+    root, expected, _ = graded_course
+    with open(root / "grades.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert sorted(r["student_id"] for r in rows) == sorted(expected)
+    for row in rows:
+        got = scores(root, row["student_id"])
+        assert float(row["score"]) == sum(s for s, _ in got.values())
+        assert float(row["max_score"]) == sum(m for _, m in got.values()) == 18
+    assert {r["student_id"]: float(r["score"]) for r in rows}["solution"] == 18
+
+
+def test_rerunning_every_step_loses_no_grade_and_no_submission(graded_course):
+    root, _, submitted = graded_course
+    before = {s: scores(root, s) for s in ("solution", "genre-capitals", "blank")}
+    course(root, "release")
+    course(root, "autograde")
+    course(root, "feedback")
+    course(root, "grades")
+    assert (root / "gradebook.db").exists()
+    assert {s: scores(root, s) for s in before} == before
+    assert digest(root / "submitted") == submitted
+
+
+def test_makefile_targets_run_these_steps():
+    for target, step in [("release", "release"), ("autograde", "autograde"), ("feedback", "feedback"),
+                         ("grades", "grades")]:
+        dry = subprocess.run(["make", "-n", target], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+        assert f"scripts/course.py {step}" in dry
