@@ -9,7 +9,6 @@ submits the solution for each student and times `course.py autograde`.
 from __future__ import annotations
 
 import argparse
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -21,6 +20,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 from lesson1_cases import LESSON, submission  # noqa: E402
+from notebook_tools import copy_course  # noqa: E402
 
 
 def course(root: Path, *args: str) -> None:
@@ -46,10 +46,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=10)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        for name in ("nbgrader_config.py", "solutions", "notebooks"):
-            src = ROOT / name
-            (shutil.copytree if src.is_dir() else shutil.copy)(src, root / name)
+        root = copy_course(Path(tmp))
         start = time.perf_counter()
         course(root, "release")
         print(f"release: {time.perf_counter() - start:.1f} s")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -22,6 +23,14 @@ def source_path(name: str) -> Path:
 def student_path(name: str) -> Path:
     """The generated student notebook of assignment `name`."""
     return ROOT / "notebooks" / name / f"{name}.ipynb"
+
+
+def copy_course(dest: Path, names: tuple[str, ...] = ("nbgrader_config.py", "solutions", "notebooks")) -> Path:
+    """Copy the parts of the course named in `names` into `dest`, a stand-in course root."""
+    for name in names:
+        src = ROOT / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, dest / name)
+    return dest
 
 
 def nbgrader_config() -> Config:
@@ -44,26 +53,13 @@ def is_solution(cell) -> bool:
     return bool(cell.metadata.get("nbgrader", {}).get("solution"))
 
 
-def solution_lines(cell) -> list[str]:
-    """The stripped code lines between BEGIN and END SOLUTION in a source cell."""
+def region_lines(cell, region: str) -> list[str]:
+    """The stripped lines between `### BEGIN <region>` and `### END <region>` in a source cell."""
     lines, inside = [], False
     for line in cell.source.splitlines():
-        if "### BEGIN SOLUTION" in line:
+        if f"### BEGIN {region}" in line:
             inside = True
-        elif "### END SOLUTION" in line:
-            inside = False
-        elif inside and line.strip():
-            lines.append(line.strip())
-    return lines
-
-
-def hidden_test_lines(cell) -> list[str]:
-    """The stripped lines between BEGIN and END HIDDEN TESTS in a source cell."""
-    lines, inside = [], False
-    for line in cell.source.splitlines():
-        if "### BEGIN HIDDEN TESTS" in line:
-            inside = True
-        elif "### END HIDDEN TESTS" in line:
+        elif f"### END {region}" in line:
             inside = False
         elif inside and line.strip():
             lines.append(line.strip())

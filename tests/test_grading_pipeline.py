@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import shutil
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ from nbgrader.api import Gradebook
 
 from conftest import ROOT
 from lesson1_cases import LESSON, WRONG_ANSWERS, submission
-from notebook_tools import grade_id
+from notebook_tools import copy_course, grade_id
 
 GRADED = ["test_gap1_genre", "test_gap2_genre_matrix", "test_gap3_cosine", "test_top_k",
           "test_gap4_user_vocabulary", "test_gap5_item_vocabulary", "test_gap6_rating_model",
@@ -63,10 +62,7 @@ def digest(folder: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def graded_course(tmp_path_factory):
-    root = tmp_path_factory.mktemp("course")
-    for name in ("nbgrader_config.py", "solutions", "notebooks"):
-        src = ROOT / name
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, root / name)
+    root = copy_course(tmp_path_factory.mktemp("course"))
     course(root, "release")
     expected = {name: (submission(answers, edits), fails) for name, (answers, edits, fails) in WRONG_ANSWERS.items()}
     expected.update(special_submissions())

@@ -1,7 +1,6 @@
 """Each assignment: the solution passes nbgrader, the generated student notebook is in sync,
 leaks nothing, fails every graded cell and stops only at its gaps."""
 
-import shutil
 import subprocess
 import sys
 
@@ -11,9 +10,12 @@ from nbgrader.validator import Validator
 
 from conftest import ROOT
 from notebook_tools import (
-    ASSIGNMENTS, errors, execute, fill_in, grade_id, hidden_test_lines, is_graded, is_solution,
-    nbgrader_config, solution_lines, source_path, stderr, student_path,
+    ASSIGNMENTS, copy_course, errors, execute, fill_in, grade_id, is_graded, is_solution, nbgrader_config,
+    region_lines, source_path, stderr, student_path,
 )
+
+
+COURSE_WITH_SCRIPTS = ("nbgrader_config.py", "solutions", "notebooks", "scripts")
 
 
 @pytest.fixture(scope="module", params=ASSIGNMENTS)
@@ -34,9 +36,7 @@ def test_student_notebook_is_in_sync_with_a_fresh_generation():
 
 
 def test_sync_check_fails_when_the_student_notebook_drifts(tmp_path):
-    for name in ("solutions", "notebooks", "scripts", "nbgrader_config.py"):
-        src = ROOT / name
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, tmp_path / name)
+    copy_course(tmp_path, COURSE_WITH_SCRIPTS)
     subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
     nb_path = tmp_path / "notebooks" / ASSIGNMENTS[0] / f"{ASSIGNMENTS[0]}.ipynb"
     nb = nbformat.read(nb_path, as_version=4)
@@ -48,9 +48,7 @@ def test_sync_check_fails_when_the_student_notebook_drifts(tmp_path):
 
 
 def test_regeneration_never_overwrites_a_students_uncommitted_work(tmp_path):
-    for name in ("solutions", "notebooks", "scripts", "nbgrader_config.py"):
-        src = ROOT / name
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, tmp_path / name)
+    copy_course(tmp_path, COURSE_WITH_SCRIPTS)
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
     subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
     subprocess.run(git + ["add", "-A"], cwd=tmp_path, check=True)
@@ -72,7 +70,7 @@ def test_no_solution_hidden_test_or_output_leaks_into_the_student_notebook(assig
         assert marker not in text
     student_code = "\n".join(c.source for c in student.cells)
     for cell in source.cells:
-        for line in solution_lines(cell) + hidden_test_lines(cell):
+        for line in region_lines(cell, "SOLUTION") + region_lines(cell, "HIDDEN TESTS"):
             assert line not in student_code, f"{grade_id(cell)} leaks: {line}"
     assert all(not c.get("outputs") for c in student.cells if c.cell_type == "code"), "stored outputs"
 
