@@ -16,17 +16,24 @@ from helpers.plots import (  # noqa: E402
     plot_rating_distribution,
     plot_similarity_heatmap,
 )
+from helpers.movielens import load_movielens_100k  # noqa: E402
 from helpers.repro import seed_everything  # noqa: E402
+from helpers.similar import normalise_rows, top_k_similar  # noqa: E402
+from helpers.taste import make_taste_data  # noqa: E402
 from helpers.tfenv import import_tensorflow_quietly  # noqa: E402
 
 __all__ = [
     "GENRES",
     "import_tensorflow_quietly",
+    "load_movielens_100k",
     "make_film_data",
+    "make_taste_data",
+    "normalise_rows",
     "plot_embedding_map",
     "plot_genre_counts",
     "plot_history",
     "plot_rating_distribution",
     "plot_similarity_heatmap",
     "seed_everything",
+    "top_k_similar",
 ]
