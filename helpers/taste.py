@@ -11,7 +11,7 @@ from helpers.data import GENRES, _check_int
 def make_taste_data(
     n_users: int = 2_000,
     n_items: int = 1_000,
-    ratings_per_user: int = 60,
+    ratings_per_user: int = 100,
     noise_sd: float = 1.0,
     seed: int = 0,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -19,7 +19,7 @@ def taste():
 def test_taste_data_shape_and_ranges(taste):
     ratings, items = taste
     assert list(ratings.columns) == ["user_id", "item_id", "rating", "true_rating"]
-    assert len(ratings) == 2_000 * 60 and ratings.groupby("user_id").size().eq(60).all()
+    assert len(ratings) == 2_000 * 100 and ratings.groupby("user_id").size().eq(100).all()
     assert not ratings.duplicated(["user_id", "item_id"]).any()
     assert ratings["rating"].between(1, 9).all() and ratings["true_rating"].between(1, 9).all()
     assert len(items) == 1_000 and items["genres"].str.split(", ").str.len().between(1, 2).all()
