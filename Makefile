@@ -1,7 +1,8 @@
 # The course's two commands: `make lab` opens it, `make test` checks it.
 # Both create .venv and install the pinned set on first use.
 
-PYTHON ?= python3.11
+# Python 3.11, under whichever name this machine gives it.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(abspath $(VENV))/bin
 STAMP  := $(VENV)/.installed
