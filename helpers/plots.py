@@ -62,12 +62,15 @@ def plot_similarity_heatmap(
     ticks = np.arange(0, len(keep), step)
     ax.set_xticks(ticks, [labels[keep[i]] for i in ticks], rotation=90)
     ax.set_yticks(ticks, [labels[keep[i]] for i in ticks])
-    ax.set(title=f"Similarity of {len(keep)} of {len(values)} items", xlabel="item", ylabel="item")
+    shown = f"{len(keep)} items" if len(keep) == len(values) else f"{len(keep)} of {len(values)} items, evenly spaced"
+    ax.set(title=f"Similarity of {shown}", xlabel="item", ylabel="item")
     return ax
 
 
-def plot_history(history: object, metric: str = "root_mean_squared_error", ax: Axes | None = None) -> Axes:
-    """Training (and validation, if present) curve of `metric` from a Keras History or its dict."""
+def plot_history(
+    history: object, metric: str = "root_mean_squared_error", baseline: float | None = None, ax: Axes | None = None,
+) -> Axes:
+    """Training and validation curves of `metric` from a Keras History or its dict, with an optional baseline line."""
     logs: Mapping[str, Sequence[float]] = getattr(history, "history", history)
     if not isinstance(logs, Mapping):
         raise ValueError("history must be a Keras History or a dict of metric lists")
@@ -78,9 +81,16 @@ def plot_history(history: object, metric: str = "root_mean_squared_error", ax: A
     ax.plot(epochs, logs[metric], marker="o", label="train")
     if f"val_{metric}" in logs:
         ax.plot(epochs, logs[f"val_{metric}"], marker="o", label="validation")
+    if baseline is None:
+        ax.set_ylim(bottom=0)
+    else:
+        ax.axhline(baseline, color="grey", linestyle="--", label=f"baseline ({baseline:.3f})")
+        # From 20 % below to 10 % above the baseline: a wiggle of 0.01 must not look like a trend.
+        values = [*logs[metric], *logs.get(f"val_{metric}", []), baseline]
+        ax.set_ylim(min(*values, 0.8 * baseline), max(*values, 1.1 * baseline))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set(title="Learning curve", xlabel="epoch", ylabel=metric)
-    ax.legend()
+    ax.set(title="Learning curve", xlabel="epoch", ylabel="RMSE" if metric == "root_mean_squared_error" else metric)
+    ax.legend(loc="lower left")
     return ax
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -25,12 +27,21 @@ def student_path(name: str) -> Path:
     return ROOT / "notebooks" / name / f"{name}.ipynb"
 
 
-def copy_course(dest: Path, names: tuple[str, ...] = ("nbgrader_config.py", "solutions", "notebooks")) -> Path:
+COURSE_PARTS = ("nbgrader_config.py", "bundle", "solutions", "notebooks")
+
+
+def copy_course(dest: Path, names: tuple[str, ...] = COURSE_PARTS) -> Path:
     """Copy the parts of the course named in `names` into `dest`, a stand-in course root."""
     for name in names:
         src = ROOT / name
         (shutil.copytree if src.is_dir() else shutil.copy)(src, dest / name)
     return dest
+
+
+def coursetools(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """Run `python -m coursetools --root root ARGS` (the Makefile's instructor steps) and capture its output."""
+    return subprocess.run([sys.executable, "-m", "coursetools", "--root", str(root), *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=3600, check=check)
 
 
 def nbgrader_config() -> Config:
@@ -90,6 +101,43 @@ def execute(nb: nbformat.NotebookNode, cwd: Path) -> nbformat.NotebookNode:
     NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True,
                    resources={"metadata": {"path": str(cwd)}}).execute()
     return nb
+
+
+class LiveNotebook:
+    """A notebook run top to bottom in a kernel that stays up, so that single cells can be re-run with other code."""
+
+    def __init__(self, nb: nbformat.NotebookNode, cwd: Path):
+        self.nb = copy.deepcopy(nb)
+        self.client = NotebookClient(self.nb, timeout=600, kernel_name="python3", allow_errors=True,
+                                     resources={"metadata": {"path": str(cwd)}})
+        self._kernel = None
+
+    def __enter__(self) -> "LiveNotebook":
+        self._kernel = self.client.setup_kernel()
+        self._kernel.__enter__()
+        for index, cell in enumerate(self.nb.cells):
+            if cell.cell_type == "code":
+                self.client.execute_cell(cell, index)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._kernel.__exit__(*exc)
+
+    def index(self, grade: str) -> int:
+        """Position of the cell with nbgrader grade_id `grade`."""
+        return next(i for i, c in enumerate(self.nb.cells) if grade_id(c) == grade)
+
+    def run(self, source: str) -> nbformat.NotebookNode:
+        """Run `source` as a new cell in the live kernel and return that cell with its outputs."""
+        cell = nbformat.v4.new_code_cell(source)
+        self.nb.cells.append(cell)
+        self.client.execute_cell(cell, len(self.nb.cells) - 1)
+        return self.nb.cells.pop()
+
+
+def error_text(cell) -> str:
+    """`Name: message` of each exception a cell raised, one per line."""
+    return "\n".join(f"{o.ename}: {o.evalue}" for o in cell.get("outputs", []) if o.output_type == "error")
 
 
 def errors(cell) -> list[str]:

@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from jupyter_client.kernelspec import KernelSpecManager
 
 from conftest import run_python
@@ -37,7 +39,12 @@ def test_without_the_switch_tfrs_really_fails():
     assert "Keras version 2" in result.stderr
 
 
-def test_quiet_import_prints_nothing_on_stderr():
+# TF_ENABLE_ONEDNN_OPTS=1 forces the oneDNN path that TensorFlow takes by itself on
+# CPUs with AVX-512 VNNI/BF16 or AMX, and =0 the one it takes elsewhere, so both
+# start-ups are checked on whatever CPU runs the suite.
+@pytest.mark.parametrize("onednn", ["0", "1"])
+def test_quiet_import_prints_nothing_on_stderr(onednn, monkeypatch):
+    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", onednn)
     result = run_python(
         "import helpers; tf = helpers.import_tensorflow_quietly();"
         "import tensorflow_recommenders; print(tf.__version__)",
@@ -46,6 +53,33 @@ def test_quiet_import_prints_nothing_on_stderr():
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "2.21.0"
     assert result.stderr == ""
+
+
+def test_forced_onednn_really_prints_the_notice_that_the_quiet_import_removes(monkeypatch):
+    # A plain import on the forced path shows the notice, so the test above is not vacuous.
+    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "1")
+    result = run_python("import tensorflow")
+    assert result.returncode == 0, result.stderr
+    assert "oneDNN custom operations are on" in result.stderr, result.stderr
+
+
+# Start-up lines as TensorFlow 2.21 prints them, on a CPU without a GPU and on one with AMX.
+BANNER = """\
+WARNING: All log messages before absl::InitializeLog() is called are written to STDERR
+I0000 00:00:1764410000.000000   123 cudart_stub.cc:31] Could not find cuda drivers on your machine, GPU will not be used.
+I0000 00:00:1764410000.000000   123 port.cc:153] oneDNN custom operations are on. You may see slightly different numerical results due to floating-point round-off errors from different computation orders. To turn them off, set the environment variable `TF_ENABLE_ONEDNN_OPTS=0`.
+I0000 00:00:1764410000.000000   123 cpu_feature_guard.cc:210] This TensorFlow binary is optimized to use available CPU instructions in performance-critical operations.
+To enable the following instructions: AVX2 AVX512F AVX512_VNNI AVX512_BF16 AVX512_FP16 AVX_VNNI AMX_TILE AMX_INT8 AMX_BF16 FMA, in other operations, rebuild TensorFlow with the appropriate compiler flags.
+E0000 00:00:1764410000.000000   123 cuda_executor.cc:1309] failed call to cuInit: INTERNAL: CUDA error: Failed call to cuInit: UNKNOWN ERROR (303)
+"""
+
+
+def test_banner_lines_are_dropped_and_other_lines_kept():
+    from helpers.tfenv import without_startup_noise
+
+    assert without_startup_noise(BANNER) == ""
+    real = "E0000 00:00:1764410000.000000   123 some_op.cc:42] a real problem\n"
+    assert without_startup_noise(BANNER + real + BANNER) == real
 
 
 def test_quiet_import_keeps_other_stderr_lines():

@@ -33,7 +33,7 @@ CASES = {
                             {"test_gap4_exclude_seen", "test_gap4_no_seen_recommended"}),
     "gmf-without-biases": ("gap5_biased_gmf",
                            "        prediction = self.combine(self.user_vectors(u) * self.item_vectors(i))",
-                           {"test_gap5_gmf_rmse"}),
+                           {"test_gap5_prediction", "test_gap5_gmf_rmse"}),
 }
 
 

@@ -42,7 +42,13 @@ def test_similarity_heatmap_subsamples_large_matrices(tmp_path):
     shown = ax.images[0].get_array()
     assert shown.shape == (40, 40)
     np.testing.assert_array_equal(shown, np.eye(40))
+    assert ax.get_title() == "Similarity of 40 of 500 items, evenly spaced"
     ax.figure.savefig(tmp_path / "heatmap.png")
+
+
+def test_similarity_heatmap_title_does_not_repeat_the_count_when_all_are_shown():
+    ax = helpers.plot_similarity_heatmap(np.eye(40), max_items=40)
+    assert ax.get_title() == "Similarity of 40 items"
 
 
 def test_similarity_heatmap_uses_dataframe_labels():
@@ -63,6 +69,18 @@ def test_history_draws_train_and_validation(tmp_path):
     assert [line.get_label() for line in ax.get_lines()] == ["train", "validation"]
     np.testing.assert_array_equal(ax.get_lines()[0].get_ydata(), logs["root_mean_squared_error"])
     ax.figure.savefig(tmp_path / "history.png")
+
+
+def test_history_draws_the_baseline_on_an_axis_that_does_not_magnify_noise():
+    # An axis spanning only 2.568-2.584 makes noise look like a trend.
+    logs = {"root_mean_squared_error": [2.58, 2.57, 2.568], "val_root_mean_squared_error": [2.58, 2.584, 2.58]}
+    ax = helpers.plot_history(logs, baseline=2.575)
+    assert [line.get_label() for line in ax.get_lines()] == ["train", "validation", "baseline (2.575)"]
+    assert np.allclose(ax.get_ylim(), (0.8 * 2.575, 1.1 * 2.575))
+    assert ax.get_ylabel() == "RMSE"
+    far = helpers.plot_history({"root_mean_squared_error": [5.0, 1.0]}, baseline=2.5)
+    assert far.get_ylim() == (1.0, 5.0), "the whole curve stays in view"
+    assert helpers.plot_history({"loss": [1.0, 0.5]}, metric="loss").get_ylim()[0] == 0
 
 
 def test_history_accepts_keras_history_object():
