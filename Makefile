@@ -1,66 +1,47 @@
 # The course's two commands: `make lab` opens it, `make test` checks it.
-# Both create .venv and install the pinned set on first use.
+# Both create .venv and install the pinned set on first use. `make help` lists
+# every target.
 
-# Python 3.11, under whichever name this machine gives it.
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
-VENV   := .venv
-BIN    := $(abspath $(VENV))/bin
-STAMP  := $(VENV)/.installed
+include venv.mk
 
-# Everything below runs with the venv first on PATH (nbgrader shells out to
-# `alembic`) and with Keras 2 selected before TensorFlow is imported.
-export PATH := $(BIN):$(PATH)
-export TF_USE_LEGACY_KERAS := 1
-export TF_CPP_MIN_LOG_LEVEL := 2
-
-LAB_ARGS ?=
-# Jupyter refuses to start as root unless told; containers and CI often are root.
-ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
+.DEFAULT_GOAL := help
 PYTEST_ARGS ?=
+COURSE := $(BIN)/python -m coursetools
 
-.PHONY: lab test install student-notebooks outputs release autograde feedback grades clean-venv
+.PHONY: help test outputs student-notebooks student-bundle release autograde feedback grades clean-venv
 
-install: $(STAMP)
+help: ## list the targets, one line each
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@echo "Instructor steps in detail: $(BIN)/python -m coursetools --help (after make install)"
 
-$(STAMP): requirements.txt pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -r requirements.txt
-	$(BIN)/python -m pip install -q --no-deps -e .
-	# The venv's own "python3" kernel gets the Keras 2 switch too, so a
-	# plain `jupyter lab`, nbval and nbgrader all start kernels with it.
-	$(BIN)/python -m ipykernel install --sys-prefix --name python3 \
-	  --display-name "Python 3 (recsys course)" \
-	  --env TF_USE_LEGACY_KERAS 1 --env TF_CPP_MIN_LOG_LEVEL 2
-	touch $@
-
-lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=. $(ROOT_FLAG) $(LAB_ARGS)
-
-test: $(STAMP)
+test: $(STAMP) ## run the whole test suite (creates .venv first if needed)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Maintainers: after editing solutions/, store the outputs nbval checks, then
 # regenerate the student notebooks (it refuses to overwrite uncommitted edits).
-outputs: $(STAMP)
+outputs: $(STAMP) ## maintainers: re-run solutions/ and store the outputs nbval checks
 	$(BIN)/python scripts/store_checked_outputs.py
 
-student-notebooks: $(STAMP)
-	$(BIN)/python scripts/course.py student-notebooks
+student-notebooks: $(STAMP) ## maintainers: regenerate notebooks/ from solutions/
+	$(COURSE) student-notebooks
 
 # Instructors: the nbgrader cycle. The gradebook (gradebook.db) stays in the
-# course root; no target deletes it or a submission. FORCE=1 regrades.
-release: $(STAMP)
-	$(BIN)/python scripts/course.py release
+# course root; no target deletes it or a submission.
+student-bundle: $(STAMP) ## instructors: write dist/recsys-course-student.zip, what students get
+	$(COURSE) student-bundle
 
-autograde: $(STAMP)
-	$(BIN)/python scripts/course.py autograde $(if $(FORCE),--force)
+release: $(STAMP) ## instructors: regenerate notebooks/ and register the lessons in the gradebook
+	$(COURSE) release
 
-feedback: $(STAMP)
-	$(BIN)/python scripts/course.py feedback
+autograde: $(STAMP) ## instructors: grade new and changed submissions (FORCE=1 all, STUDENT=, ASSIGNMENT=)
+	$(COURSE) autograde $(if $(FORCE),--force) $(if $(STUDENT),--student $(STUDENT)) \
+	  $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT))
 
-grades: $(STAMP)
-	$(BIN)/python scripts/course.py grades
+feedback: $(STAMP) ## instructors: write feedback/<student>/<lesson>/<lesson>.html
+	$(COURSE) feedback
 
-clean-venv:
+grades: $(STAMP) ## instructors: write grades.csv, one row per student and lesson
+	$(COURSE) grades
+
+clean-venv: ## delete .venv (the next command re-creates it)
 	rm -rf $(VENV)

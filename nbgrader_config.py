@@ -1,9 +1,11 @@
 """nbgrader configuration for the course (loaded by every nbgrader command run here)."""
 
+import re
 from pathlib import Path
 
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades
+from traitlets import List
 
 c = get_config()  # noqa: F821  (provided by nbgrader when it loads this file)
 
@@ -27,25 +29,51 @@ c.ClearSolutions.code_stub = {
 }
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 
-# The slowest solution cell (the TensorFlow import) takes about 5 s on 2 cores
-# and a whole lesson about 20 s. 60 s per cell leaves a wide margin; a runaway
-# cell is interrupted, scored 0, and grading goes on with the next cell.
-c.ExecutePreprocessor.timeout = 60
-c.Execute.timeout = 60
+# What students get too (the Validate button reads it in their copy): the
+# validator's line width and the 60 s per cell (Execute.timeout).
+STUDENT_CONFIG = COURSE_ROOT / "bundle" / "nbgrader_config.py"
+if not STUDENT_CONFIG.is_file():  # load_subconfig would skip a missing file without a word
+    raise FileNotFoundError(f"the course's nbgrader settings need {STUDENT_CONFIG}")
+load_subconfig(str(STUDENT_CONFIG))  # noqa: F821
+# The slowest solution cell takes about 20 s on 2 cores. A runaway cell is
+# interrupted, scored 0, and grading goes on with the next cell.
+c.ExecutePreprocessor.timeout = c.Execute.timeout
 c.Execute.interrupt_on_timeout = True
 # Students re-submitting a notebook with a graded cell deleted get it back.
 c.OverwriteCells.add_missing_cells = True
 
 
+def failed_line(output) -> int | None:
+    """The line of the cell where an error output's traceback starts ("Cell In[5], line 12"), if shown."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(output.get("traceback", [])))
+    found = re.search(r"Cell In\[\d+\], line (\d+)", text)
+    return int(found.group(1)) if found else None
+
+
+def hidden_lines(source: str) -> range:
+    """The line numbers (1-based) between a cell's BEGIN and END HIDDEN TESTS markers."""
+    lines = source.splitlines()
+    begin = next((i for i, line in enumerate(lines, 1) if "### BEGIN HIDDEN TESTS" in line), None)
+    end = next((i for i, line in enumerate(lines, 1) if "### END HIDDEN TESTS" in line), None)
+    return range(begin + 1, end) if begin and end else range(0)
+
+
 class ClearHiddenTestsAndTracebacks(ClearHiddenTests):
-    """Remove hidden tests from feedback, and the tracebacks that would quote them."""
+    """Remove hidden tests from feedback, and the tracebacks that would quote them; say which messages came from a hidden check."""
+
+    # nbgrader's base preprocessor re-declares this nbconvert trait without config=True,
+    # so the HTML exporter's setting for it drew a "Config option `display_data_priority`
+    # not recognized" warning on every feedback run. GetGrades declares it like this.
+    display_data_priority = List(GetGrades.display_data_priority.default_value, config=True)
 
     def preprocess_cell(self, cell, resources, index):
+        hidden = hidden_lines(cell.source) if cell.cell_type == "code" else range(0)
         cell, resources = super().preprocess_cell(cell, resources, index)
         if cell.metadata.get("nbgrader", {}).get("grade"):
             for output in cell.get("outputs", []):
                 if output.output_type == "error":
-                    output.traceback = [f"{output.ename}: {output.evalue}"]
+                    origin = " (from a hidden check)" if failed_line(output) in hidden else ""
+                    output.traceback = [f"{output.ename}: {output.evalue}{origin}"]
         return cell, resources
 
 

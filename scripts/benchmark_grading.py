@@ -3,13 +3,12 @@
     python scripts/benchmark_grading.py [--batch 10]
 
 Builds a temporary course (the repository is untouched), releases lesson 1,
-submits the solution for each student and times `course.py autograde`.
+submits the solution for each student and times `python -m coursetools autograde`.
 """
 
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import tempfile
 import time
@@ -20,13 +19,12 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 from lesson1_cases import LESSON, submission  # noqa: E402
-from notebook_tools import copy_course  # noqa: E402
+from notebook_tools import copy_course, coursetools  # noqa: E402
 
 
 def course(root: Path, *args: str) -> None:
-    """Run a step of scripts/course.py on the course at `root`."""
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "course.py"), "--root", str(root), *args],
-                   check=True, capture_output=True)
+    """Run an instructor step (python -m coursetools) on the course at `root`."""
+    coursetools(root, *args)
 
 
 def timed_autograde(root: Path, students: list[str]) -> float:

@@ -13,6 +13,8 @@ import pytest
 matplotlib.use("Agg")
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # the instructor's tools (coursetools) live in the course root
+    sys.path.insert(0, str(ROOT))
 
 
 def run_python(code: str, env_drop: tuple[str, ...] = ("TF_USE_LEGACY_KERAS",)) -> subprocess.CompletedProcess:

@@ -1,67 +1,32 @@
 """The README's two commands: `make lab` serves the course, `make test` fails when a test fails."""
 
-import json
 import os
-import re
-import signal
-import socket
 import subprocess
-import time
-import urllib.request
 
 import pytest
 
 from conftest import ROOT
-
-
-def free_port() -> int:
-    """A TCP port nobody is listening on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def fetch(url: str) -> tuple[int, str]:
-    """(status, body) of a GET, or (0, '') if nothing answers yet."""
-    try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return response.status, response.read().decode()
-    except OSError:
-        return 0, ""
+from lab_server import federated_extensions, lab_page, make_lab
 
 
 @pytest.fixture
 def lab(tmp_path):
-    """`make lab` on a free port, stopped (with its whole process group) afterwards."""
-    port = free_port()
-    args = (f"--no-browser --port={port} --ServerApp.token=course-test "
-            "--ServerApp.ip=127.0.0.1")
-    log = open(tmp_path / "lab.log", "w")
-    env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(tmp_path))
-    proc = subprocess.Popen(["make", "-s", "lab", f"LAB_ARGS={args}"], cwd=ROOT, env=env,
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    yield f"http://127.0.0.1:{port}", tmp_path / "lab.log", proc
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-    log.close()
+    with make_lab(ROOT, tmp_path) as server:
+        yield server
 
 
 def test_make_lab_serves_jupyterlab_with_nbgrader(lab):
-    base, log, proc = lab
-    status, body = 0, ""
-    deadline = time.time() + 120
-    while time.time() < deadline and status != 200 and proc.poll() is None:
-        status, body = fetch(f"{base}/lab?token=course-test")
-        time.sleep(1)
-    assert status == 200, log.read_text()
-    config = json.loads(re.search(r'id="jupyter-config-data"[^>]*>(.*?)</script>', body, re.S).group(1))
-    extensions = [ext["name"] for ext in config["federated_extensions"]]
-    assert "@jupyter/nbgrader" in extensions
-    disabled = config.get("disabledExtensions", [])
+    enabled, disabled = federated_extensions(lab_page(*lab))
+    assert "@jupyter/nbgrader" in enabled
     assert not any(name.startswith("@jupyter/nbgrader") for name in disabled)
+
+
+def test_make_help_lists_every_target_with_one_line(tmp_path):
+    listed = subprocess.run(["make", "-s", "help"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    declared = subprocess.run(["make", "-pn"], cwd=ROOT, capture_output=True, text=True).stdout
+    phony = next(line for line in declared.splitlines() if line.startswith(".PHONY:")).split()[1:]
+    for target in phony:
+        assert f"make {target} " in listed, f"`make help` does not list {target}"
 
 
 @pytest.mark.parametrize(("body", "expect_ok"), [("assert 1 == 2", False), ("assert 1 == 1", True)])

@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from nbgrader.api import Gradebook
 
 from conftest import ROOT
 from lesson1_cases import LESSON, WRONG_ANSWERS, submission
-from notebook_tools import copy_course, grade_id
+from notebook_tools import copy_course, coursetools, grade_id
 
 GRADED = ["test_gap1_genre", "test_gap2_genre_matrix", "test_gap3_cosine", "test_top_k",
           "test_gap4_user_vocabulary", "test_gap5_item_vocabulary", "test_gap6_rating_model",
@@ -27,9 +26,8 @@ GRADED = ["test_gap1_genre", "test_gap2_genre_matrix", "test_gap3_cosine", "test
 
 
 def course(root: Path, step: str, *args: str) -> subprocess.CompletedProcess:
-    """Run one step of scripts/course.py on the course at `root`."""
-    return subprocess.run([sys.executable, str(ROOT / "scripts" / "course.py"), "--root", str(root), step, *args],
-                          capture_output=True, text=True, timeout=3600, check=True)
+    """Run one instructor step (python -m coursetools) on the course at `root`; it must succeed."""
+    return coursetools(root, step, *args)
 
 
 def special_submissions() -> dict[str, tuple[nbformat.NotebookNode, set[str] | None]]:
@@ -148,6 +146,9 @@ def test_feedback_never_shows_hidden_tests(graded_course):
             assert text not in html, f"{page.parent.parent.name}'s feedback shows hidden test text {text!r}"
     overfit = (root / "feedback" / "overfitted-with-typed-in-rmse" / LESSON / f"{LESSON}.html").read_text()
     assert "the model&#39;s own test RMSE" in overfit or "the model's own test RMSE" in overfit
+    assert "(from a hidden check)" in overfit, "a hidden check's message should say where it comes from"
+    visible = (root / "feedback" / "cosine-dot-product" / LESSON / f"{LESSON}.html").read_text()
+    assert "the diagonal should be 1" in visible and "(from a hidden check)" not in visible
 
 
 def test_grades_csv_has_one_row_per_student_with_the_right_totals(graded_course):
@@ -178,4 +179,4 @@ def test_makefile_targets_run_these_steps():
     for target, step in [("release", "release"), ("autograde", "autograde"), ("feedback", "feedback"),
                          ("grades", "grades")]:
         dry = subprocess.run(["make", "-n", target], cwd=ROOT, capture_output=True, text=True, check=True).stdout
-        assert f"scripts/course.py {step}" in dry
+        assert f"-m coursetools {step}" in dry

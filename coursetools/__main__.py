@@ -1,0 +1,70 @@
+"""The instructor's steps, one subcommand each (the Makefile's targets call these).
+
+    python -m coursetools student-notebooks [--check] [--force]   # notebooks/ from solutions/
+    python -m coursetools student-bundle     # dist/recsys-course-student.zip: what students get
+    python -m coursetools release            # student notebooks + register the lessons in the gradebook
+    python -m coursetools autograde [--force] [--student ID] [--assignment LESSON]
+    python -m coursetools feedback           # feedback/<student>/<lesson>/<lesson>.html, hidden tests removed
+    python -m coursetools grades             # grades.csv, one row per student and lesson
+
+Every step runs nbgrader in the course root (--root, default: the current
+folder), which loads nbgrader_config.py from there. No step deletes the
+gradebook or a submission; a regraded submission's earlier autograded copy is
+kept in archive/autograded/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from coursetools.autograde import autograde
+from coursetools.bundle import student_bundle
+from coursetools.export import feedback, grades
+from coursetools.release import student_notebooks
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line: one subcommand per step."""
+    main = argparse.ArgumentParser(prog="python -m coursetools", description=__doc__.splitlines()[0],
+                                   epilog="See the README's instructor section for the whole cycle.")
+    main.add_argument("--root", type=Path, default=Path.cwd(), help="course root (default: the current folder)")
+    sub = main.add_subparsers(dest="step", required=True)
+    notebooks = sub.add_parser("student-notebooks", help="regenerate notebooks/ from solutions/")
+    notebooks.add_argument("--check", action="store_true", help="only report differences")
+    notebooks.add_argument("--force", action="store_true", help="overwrite notebooks with local edits")
+    bundle = sub.add_parser("student-bundle", help="write dist/recsys-course-student.zip, without solutions or tests")
+    bundle.add_argument("--out", type=Path, help="where to write the zip (default: dist/recsys-course-student.zip)")
+    sub.add_parser("release", help="student notebooks, and register the lessons in the gradebook")
+    grade = sub.add_parser("autograde", help="grade new and changed submissions in submitted/")
+    grade.add_argument("--force", action="store_true", help="regrade submissions graded before, changed or not")
+    grade.add_argument("--student", help="grade only this student's submissions")
+    grade.add_argument("--assignment", help="grade only this lesson")
+    sub.add_parser("feedback", help="HTML feedback per student, without hidden tests")
+    export = sub.add_parser("grades", help="export scores to CSV, with a status column")
+    export.add_argument("--out", type=Path, default=Path("grades.csv"))
+    return main
+
+
+def main() -> int:
+    args = parser().parse_args()
+    root = args.root.resolve()
+    if not (root / "nbgrader_config.py").is_file():
+        raise FileNotFoundError(f"{root} is not a course root: it has no nbgrader_config.py (pass --root)")
+    if args.step == "student-notebooks":
+        return student_notebooks(root, check=args.check, force=args.force)
+    if args.step == "student-bundle":
+        student_bundle(root, args.out.resolve() if args.out else None)
+        return 0
+    if args.step == "release":
+        return student_notebooks(root, register=True)
+    if args.step == "autograde":
+        return autograde(root, args.force, args.student, args.assignment)
+    if args.step == "feedback":
+        return feedback(root)
+    return grades(root, args.out if args.out.is_absolute() else root / args.out)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,48 @@
+"""Running the real nbgrader command line in a course root."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def assignments(root: Path) -> list[str]:
+    """Names of the assignments in solutions/ (one folder each)."""
+    return sorted(p.name for p in (root / "solutions").iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def nbgrader_env() -> dict[str, str]:
+    """This environment with the venv's bin (nbgrader shells out to alembic) first on PATH."""
+    return dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+                # nbgrader 0.9.6's own SQLAlchemy usage warns on every submission; nothing to act on.
+                PYTHONWARNINGS="ignore:Object of type")
+
+
+def nbgrader(root: Path, *args: str, log: Path | None = None) -> subprocess.CompletedProcess:
+    """Run one nbgrader command in `root`; its output goes to `log` if given, else to this terminal."""
+    command = [sys.executable, "-m", "nbgrader", *args, "--log-level=WARN"]
+    if log is None:
+        return subprocess.run(command, cwd=root, env=nbgrader_env(), check=True)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "w") as out:
+        return subprocess.run(command, cwd=root, env=nbgrader_env(), stdout=out, stderr=subprocess.STDOUT)
+
+
+def gradebook_url(root: Path) -> str:
+    """The gradebook's database URL, as the course's nbgrader_config.py sets it."""
+    from traitlets.config import PyFileConfigLoader
+
+    return PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config().CourseDirectory.db_url
+
+
+def released(root: Path) -> set[str]:
+    """Names of the assignments registered in the gradebook (by `make release`)."""
+    from nbgrader.api import Gradebook
+
+    url = gradebook_url(root)
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        return set()  # no gradebook yet; opening one would create it
+    with Gradebook(url) as gradebook:
+        return {a.name for a in gradebook.assignments}

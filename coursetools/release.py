@@ -1,0 +1,68 @@
+"""Generating the student notebooks (nbgrader's release) from the hand-written solutions."""
+
+from __future__ import annotations
+
+import filecmp
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from coursetools.nbgrader_cli import assignments, nbgrader
+
+
+def generate(root: Path, dest: Path, register: bool) -> None:
+    """Generate every assignment's student notebooks into `dest`; `register` saves them in the gradebook."""
+    for name in assignments(root):
+        nbgrader(root, "generate_assignment", name, "--force", f"--CourseDirectory.release_directory={dest}",
+                 *([] if register else ["--no-db"]))
+
+
+def notebook_files(folder: Path) -> set[Path]:
+    """Notebook paths below `folder`, relative to it."""
+    return {p.relative_to(folder) for p in folder.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts}
+
+
+def differences(release: Path, fresh: Path) -> list[str]:
+    """Relative paths that differ between a fresh generation and `release`."""
+    ours = notebook_files(release) if release.exists() else set()
+    theirs = notebook_files(fresh)
+    changed = [p for p in ours & theirs if not filecmp.cmp(release / p, fresh / p, shallow=False)]
+    return sorted(str(p) for p in (ours ^ theirs) | set(changed))
+
+
+def locally_edited(root: Path, paths: list[str]) -> list[str]:
+    """Those of `paths` under notebooks/ that git reports as modified or untracked (outside git: all that exist)."""
+    if not paths:
+        return []
+    status = subprocess.run(["git", "status", "--porcelain", "--", "notebooks"], cwd=root,
+                            capture_output=True, text=True)
+    if status.returncode != 0:
+        return [p for p in paths if (root / "notebooks" / p).exists()]
+    dirty = {line[3:].strip() for line in status.stdout.splitlines()}
+    return [p for p in paths if f"notebooks/{p}" in dirty]
+
+
+def student_notebooks(root: Path, check: bool = False, force: bool = False, register: bool = False) -> int:
+    """Bring notebooks/ in line with solutions/ (or, with `check`, only report the drift)."""
+    release = root / "notebooks"
+    with tempfile.TemporaryDirectory() as tmp:
+        fresh = Path(tmp)
+        generate(root, fresh, register)
+        changed = differences(release, fresh)
+        if check:
+            for path in changed:
+                print(f"out of date: notebooks/{path}")
+            return 1 if changed else 0
+        edited = locally_edited(root, changed)
+        if edited and not force:
+            print("refusing to overwrite student notebooks with uncommitted edits "
+                  f"(commit or move them first, or pass --force): {edited}", file=sys.stderr)
+            return 1
+        for path in changed:
+            if (fresh / path).exists():
+                (release / path).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(fresh / path, release / path)
+                print(f"wrote notebooks/{path}")
+    return 0
