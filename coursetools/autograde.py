@@ -60,6 +60,13 @@ def score(root: Path, sub: Submission) -> str:
         return f"{graded.score:g}/{graded.max_score:g}"
 
 
+def concerns(problem: Problem, student: str | None, assignment: str | None) -> bool:
+    """Whether `problem` (at submitted/<student>/<lesson>/...) is about the chosen student and lesson."""
+    parts = problem.where.rstrip("/").split("/")[1:]  # [student or "*", lesson, ...], or [] for submitted/
+    return ((student is None or not parts or parts[0] in ("*", student))
+            and (assignment is None or len(parts) < 2 or parts[1] == assignment))
+
+
 def autograde(root: Path, force: bool = False, student: str | None = None, assignment: str | None = None) -> int:
     """Grade every new or changed submission (all with `force`), optionally of one student or lesson; 0 if all went well."""
     lessons = assignments(root)
@@ -67,6 +74,7 @@ def autograde(root: Path, force: bool = False, student: str | None = None, assig
         raise ValueError(f"ASSIGNMENT={assignment!r} is not a lesson of this course; the lessons are {lessons}")
     subs, problems = find_submissions(root, lessons, released(root))
     subs = [s for s in subs if student in (None, s.student) and assignment in (None, s.assignment)]
+    problems = [p for p in problems if concerns(p, student, assignment)]
     if student is not None and not subs:
         problems.append(Problem(f"submitted/{student}", f"no gradable submission of student {student!r}"
                                 + (f" for {assignment}" if assignment else ""), "check the name and the folder"))

@@ -150,9 +150,10 @@ def test_student_and_assignment_pick_what_to_grade(released_course):
     for student in ("alice", "bob"):
         for lesson in LESSONS:
             submit(root, student, lesson, "answer = 42")
+    submit(root, "erin", "tiny", "answer = 42", folder="tiny1")  # someone else's problem
     result = coursetools(root, "autograde", "--student", "bob", "--assignment", "tiny2")
     assert "1 to grade" in result.stdout and "bob/tiny2 (new): 1/1" in result.stdout
-    assert "alice/" not in result.stdout
+    assert "alice/" not in result.stdout and "erin" not in result.stdout
     regrade = coursetools(root, "autograde", "--force", "--student", "bob", "--assignment", "tiny2")
     assert "bob/tiny2 (FORCE): 1/1" in regrade.stdout
     bad = coursetools(root, "autograde", "--assignment", "tiny3", check=False)
