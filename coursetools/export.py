@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import csv
+import re
 import tempfile
 from pathlib import Path
 
 from coursetools.nbgrader_cli import assignments, gradebook_url, nbgrader
+
+TEST_LINK = re.compile(r'<a href="#([\w-]+)">Test cell</a>')
+
+
+def name_the_checks(page: Path) -> None:
+    """Label each link of a feedback page's score summary with its check's name instead of "Test cell"."""
+    page.write_text(TEST_LINK.sub(r'<a href="#\1">\1</a>', page.read_text()))
 
 
 def feedback(root: Path) -> int:
@@ -21,6 +29,8 @@ def feedback(root: Path) -> int:
             print(f"{name}: nbgrader failed, see {log.relative_to(root)}")
             status = 1
         else:
+            for page in (root / "feedback").glob(f"*/{name}/*.html"):
+                name_the_checks(page)
             print(f"{name}: feedback for {len(graded)} submissions in feedback/<student>/{name}/")
     return status
 

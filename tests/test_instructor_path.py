@@ -171,6 +171,7 @@ def test_feedback_and_autograde_keep_nbgraders_noise_in_log_files(released_cours
     assert "not recognized" not in (root / "logs" / "feedback" / "tiny.log").read_text()
     page = (root / "feedback" / "alice" / "tiny" / "tiny.html").read_text()
     assert "answer should be 42, got 41" in page
+    assert '<a href="#check">check</a>' in page and "Test cell" not in page, "summary links name their check"
 
 
 def nbgrader_db(root: Path, *args: str) -> None:
