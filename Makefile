@@ -6,6 +6,8 @@ include venv.mk
 
 .DEFAULT_GOAL := help
 PYTEST_ARGS ?=
+# Test files run on this many workers (pytest-xdist), each with its own temporary courses.
+PYTEST_JOBS ?= 2
 COURSE := $(BIN)/python -m coursetools
 
 .PHONY: help test outputs student-notebooks student-bundle release autograde feedback grades clean-venv
@@ -15,7 +17,7 @@ help: ## list the targets, one line each
 	@echo "Instructor steps in detail: $(BIN)/python -m coursetools --help (after make install)"
 
 test: $(STAMP) ## run the whole test suite (creates .venv first if needed)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_JOBS) --dist loadfile $(PYTEST_ARGS)
 
 # Maintainers: after editing solutions/, store the outputs nbval checks, then
 # regenerate the student notebooks (it refuses to overwrite uncommitted edits).

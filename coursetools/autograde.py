@@ -1,4 +1,4 @@
-"""Autograding: new and changed submissions, one real `nbgrader autograde` each, with a summary at the end."""
+"""Autograding: new and changed submissions, one nbgrader autograde each, with a summary at the end."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import shutil
 import time
 from pathlib import Path
 
-from coursetools.nbgrader_cli import assignments, gradebook_url, nbgrader, released
+from coursetools.grading import autograde_one, course_api
+from coursetools.nbgrader_cli import assignments, gradebook_url, released
 from coursetools.submissions import Problem, Submission, find_submissions, sha256
 
 RECORD = Path("autograded") / ".submission-hashes.json"  # student/lesson -> sha256 of the notebook last graded
@@ -82,11 +83,11 @@ def autograde(root: Path, force: bool = False, student: str | None = None, assig
     plan = [(s, reason) for s in subs if (reason := why_grade(root, s, record, force))]
     failed: list[tuple[Submission, Path]] = []
     print(f"{len(plan)} to grade, {len(subs) - len(plan)} unchanged since they were graded (FORCE=1 regrades them)")
+    api = course_api(root) if plan else None
     for done, (sub, reason) in enumerate(plan, start=1):
         kept = keep_previous(root, sub) if reason != "new" else None
         log = root / "logs" / "autograde" / sub.assignment / f"{sub.student}.log"
-        result = nbgrader(root, "autograde", sub.assignment, "--student", sub.student, "--force", log=log)
-        if result.returncode != 0:
+        if not autograde_one(api, sub.assignment, sub.student, log):
             failed.append((sub, log))
             print(f"[{done}/{len(plan)}] {sub.key}: nbgrader failed, see {log.relative_to(root)}")
             continue

@@ -7,6 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+# `python -m nbgrader`, without the 2.3 s import of rfc3987-syntax (see coursetools/__init__.py)
+NBGRADER_MAIN = "import sys; sys.modules['rfc3987_syntax'] = None; from nbgrader.apps.nbgraderapp import main; main()"
+
 
 def assignments(root: Path) -> list[str]:
     """Names of the assignments in solutions/ (one folder each)."""
@@ -22,7 +25,7 @@ def nbgrader_env() -> dict[str, str]:
 
 def nbgrader(root: Path, *args: str, log: Path | None = None) -> subprocess.CompletedProcess:
     """Run one nbgrader command in `root`; its output goes to `log` if given, else to this terminal."""
-    command = [sys.executable, "-m", "nbgrader", *args, "--log-level=WARN"]
+    command = [sys.executable, "-c", NBGRADER_MAIN, *args, "--log-level=WARN"]
     if log is None:
         return subprocess.run(command, cwd=root, env=nbgrader_env(), check=True)
     log.parent.mkdir(parents=True, exist_ok=True)

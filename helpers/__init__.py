@@ -1,39 +1,47 @@
 """Helpers for the recommender-systems course: data, plots and a Keras 2 set-up.
 
 Importing this package sets TF_USE_LEGACY_KERAS=1 so that `tf.keras` is Keras 2,
-which TensorFlow Recommenders needs. Import it before TensorFlow.
+which TensorFlow Recommenders needs. Import it before TensorFlow. The helpers
+themselves load on first use, so `import helpers` does not pay for pandas,
+matplotlib or scikit-learn until a cell needs them.
 """
 
-from helpers.tfenv import use_keras2
+from __future__ import annotations
+
+import importlib
+
+from helpers.tfenv import import_tensorflow_quietly, use_keras2
 
 use_keras2()
 
-from helpers.data import GENRES, make_film_data  # noqa: E402
-from helpers.plots import (  # noqa: E402
-    plot_embedding_map,
-    plot_genre_counts,
-    plot_history,
-    plot_rating_distribution,
-    plot_similarity_heatmap,
-)
-from helpers.movielens import load_movielens_100k  # noqa: E402
-from helpers.repro import seed_everything  # noqa: E402
-from helpers.similar import normalise_rows, top_k_similar  # noqa: E402
-from helpers.taste import make_taste_data  # noqa: E402
-from helpers.tfenv import import_tensorflow_quietly  # noqa: E402
+# name -> the module that defines it, imported on first access (PEP 562)
+_LAZY = {
+    "GENRES": "helpers.data",
+    "make_film_data": "helpers.data",
+    "load_movielens_100k": "helpers.movielens",
+    "make_taste_data": "helpers.taste",
+    "plot_embedding_map": "helpers.plots",
+    "plot_genre_counts": "helpers.plots",
+    "plot_history": "helpers.plots",
+    "plot_rating_distribution": "helpers.plots",
+    "plot_similarity_heatmap": "helpers.plots",
+    "seed_everything": "helpers.repro",
+    "normalise_rows": "helpers.similar",
+    "top_k_similar": "helpers.similar",
+}
 
-__all__ = [
-    "GENRES",
-    "import_tensorflow_quietly",
-    "load_movielens_100k",
-    "make_film_data",
-    "make_taste_data",
-    "normalise_rows",
-    "plot_embedding_map",
-    "plot_genre_counts",
-    "plot_history",
-    "plot_rating_distribution",
-    "plot_similarity_heatmap",
-    "seed_everything",
-    "top_k_similar",
-]
+__all__ = sorted([*_LAZY, "import_tensorflow_quietly"])
+
+
+def __getattr__(name: str) -> object:
+    """Import the helper `name` from its module the first time it is used."""
+    if name not in _LAZY:
+        raise AttributeError(f"module 'helpers' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """The helpers, for tab completion."""
+    return sorted({*globals(), *__all__})

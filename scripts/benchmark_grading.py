@@ -1,14 +1,19 @@
-"""Time nbgrader's autograde of lesson 1: one submission, then a batch.
+"""Time grading against the floor: one autograde per lesson, `nbgrader validate`, and a batch.
 
-    python scripts/benchmark_grading.py [--batch 10]
+    python scripts/benchmark_grading.py [--runs 3] [--batch 0]
 
-Builds a temporary course (the repository is untouched), releases lesson 1,
-submits the solution for each student and times `python -m coursetools autograde`.
+Builds a temporary course (the repository is untouched), releases it, submits
+each lesson's solution and times `python -m coursetools autograde` for one new
+submission (what `make autograde` runs) and `nbgrader validate` on a solved
+student notebook (the work of JupyterLab's Validate button, plus nbgrader's
+start-up). Every figure is the median of --runs, in seconds and as a ratio to
+the floor measured in the same run.
 """
 
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import tempfile
 import time
@@ -16,42 +21,66 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parents[1]
+from benchmark_floor import ROOT, figure, floor_once, median_of
+
 sys.path.insert(0, str(ROOT / "tests"))
-from lesson1_cases import LESSON, submission  # noqa: E402
-from notebook_tools import copy_course, coursetools  # noqa: E402
+from notebook_tools import ASSIGNMENTS, coursetools, copy_course, fill_in, source_path, student_path  # noqa: E402
+
+RATIO_GOALS = {"autograde lesson1_basics": 2.2}
 
 
-def course(root: Path, *args: str) -> None:
-    """Run an instructor step (python -m coursetools) on the course at `root`."""
-    coursetools(root, *args)
+def solved(lesson: str) -> nbformat.NotebookNode:
+    """The released student notebook of `lesson` with every gap answered from the solution."""
+    return fill_in(nbformat.read(student_path(lesson), as_version=4), nbformat.read(source_path(lesson), as_version=4))
 
 
-def timed_autograde(root: Path, students: list[str]) -> float:
-    """Submit the solution for `students` and return the seconds autograde takes for them."""
-    nb = submission()
+def submit(root: Path, lesson: str, students: list[str]) -> None:
+    """Put the solved `lesson` in submitted/<student>/ for each of `students`."""
+    nb = solved(lesson)
     for student in students:
-        folder = root / "submitted" / student / LESSON
+        folder = root / "submitted" / student / lesson
         folder.mkdir(parents=True)
-        nbformat.write(nb, folder / f"{LESSON}.ipynb")
+        nbformat.write(nb, folder / f"{lesson}.ipynb")
+
+
+def timed(*command: str | Path, cwd: Path) -> float:
+    """Seconds `command` takes; its output is dropped unless it fails."""
     start = time.perf_counter()
-    course(root, "autograde")
+    subprocess.run([str(part) for part in command], cwd=cwd, check=True, capture_output=True)
     return time.perf_counter() - start
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batch", type=int, default=10)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--batch", type=int, default=0, help="also grade this many lesson-1 submissions in one call")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = copy_course(Path(tmp))
         start = time.perf_counter()
-        course(root, "release")
-        print(f"release: {time.perf_counter() - start:.1f} s")
-        one = timed_autograde(root, ["single"])
-        print(f"autograde, 1 submission: {one:.1f} s")
-        batch = timed_autograde(root, [f"student{i:02d}" for i in range(args.batch)])
-        print(f"autograde, batch of {args.batch}: {batch:.1f} s ({batch / args.batch:.1f} s per submission)")
+        coursetools(root, "release")
+        release = time.perf_counter() - start
+        floor = median_of(args.runs, floor_once)
+        print(figure("floor: kernel + import tensorflow, tfrs", floor, floor))
+        print(figure("release (all lessons)", release, floor))
+        students = iter(f"student{n:03d}" for n in range(10_000))
+        for lesson in ASSIGNMENTS:
+            def one() -> float:
+                student = next(students)
+                submit(root, lesson, [student])
+                return timed(sys.executable, "-m", "coursetools", "--root", root, "autograde", "--student", student, cwd=ROOT)
+            name = f"autograde {lesson}"
+            print(figure(f"{name}, one submission", median_of(args.runs, one), floor, RATIO_GOALS.get(name)))
+        notebook = root / "validate" / "lesson1_basics.ipynb"
+        notebook.parent.mkdir()
+        nbformat.write(solved("lesson1_basics"), notebook)
+        validate = median_of(args.runs, lambda: timed(sys.executable, "-m", "nbgrader", "validate", notebook, cwd=root))
+        print(figure("nbgrader validate lesson1_basics (solved)", validate, floor))
+        if args.batch:
+            batch = [next(students) for _ in range(args.batch)]
+            submit(root, "lesson1_basics", batch)
+            seconds = timed(sys.executable, "-m", "coursetools", "--root", root, "autograde", cwd=ROOT)
+            print(figure(f"autograde {args.batch} lesson1 submissions, per submission", seconds / args.batch, floor))
 
 
 if __name__ == "__main__":

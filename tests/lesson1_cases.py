@@ -7,6 +7,8 @@ import nbformat
 from notebook_tools import fill_in, grade_id, source_path, student_path, without_markers
 
 LESSON = "lesson1_basics"
+# Gaps that need a provided cell run again first: training goes on from where the model is.
+RUN_FIRST = {"gap8_fit": "build_model"}
 
 
 def _solution_with(gap: str, old: str, new: str) -> str:

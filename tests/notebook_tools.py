@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import shutil
 import subprocess
 import sys
@@ -103,6 +104,9 @@ def execute(nb: nbformat.NotebookNode, cwd: Path) -> nbformat.NotebookNode:
     return nb
 
 
+NAMES = "import json as _json; print(_json.dumps([n for n in globals() if not n.startswith('_')]))"
+
+
 class LiveNotebook:
     """A notebook run top to bottom in a kernel that stays up, so that single cells can be re-run with other code."""
 
@@ -111,14 +115,23 @@ class LiveNotebook:
         self.client = NotebookClient(self.nb, timeout=600, kernel_name="python3", allow_errors=True,
                                      resources={"metadata": {"path": str(cwd)}})
         self._kernel = None
+        self._changed_from: int | None = None  # cells from here on last ran with other code
+        self._defined_before: list[set[str]] = []  # cell index -> names defined before it first ran
 
     def __enter__(self) -> "LiveNotebook":
         self._kernel = self.client.setup_kernel()
         self._kernel.__enter__()
+        names: set[str] = set()
         for index, cell in enumerate(self.nb.cells):
             if cell.cell_type == "code":
+                names = self._names()
                 self.client.execute_cell(cell, index)
+            self._defined_before.append(names)
         return self
+
+    def _names(self) -> set[str]:
+        """The names now defined in the kernel."""
+        return set(json.loads(self.run(NAMES).outputs[0].text))
 
     def __exit__(self, *exc) -> None:
         self._kernel.__exit__(*exc)
@@ -126,6 +139,24 @@ class LiveNotebook:
     def index(self, grade: str) -> int:
         """Position of the cell with nbgrader grade_id `grade`."""
         return next(i for i, c in enumerate(self.nb.cells) if grade_id(c) == grade)
+
+    def rerun(self, changes: dict[int, str], start: int | None = None) -> dict[int, nbformat.NotebookNode]:
+        """Run the code cells again from `start` (default: the first changed one) to the end, cell i with
+        `changes[i]` as its source, and return them as they ran, by index. A later call first re-runs,
+        with their own code, the cells an earlier call left changed."""
+        start = min(changes) if start is None else start
+        begin = min(start, self._changed_from) if self._changed_from is not None else start
+        # as in a fresh kernel, names that only cells from `begin` on define do not exist yet
+        self.run(f"for _name in {sorted(self._names() - self._defined_before[begin])}: del globals()[_name]")
+        ran = {}
+        for index, kept in enumerate(self.nb.cells[begin:], start=begin):
+            if kept.cell_type == "code":
+                cell = nbformat.v4.new_code_cell(changes.get(index, kept.source), metadata=kept.metadata)
+                self.client.execute_cell(cell, index)  # which also puts `cell` in self.nb.cells ...
+                self.nb.cells[index] = kept  # ... where the notebook's own code must stay
+                ran[index] = cell
+        self._changed_from = start if changes else None
+        return ran
 
     def run(self, source: str) -> nbformat.NotebookNode:
         """Run `source` as a new cell in the live kernel and return that cell with its outputs."""

@@ -7,6 +7,7 @@ from sklearn.metrics.pairwise import cosine_similarity
 from sklearn.model_selection import train_test_split
 
 import helpers
+from helpers.movielens import ML100K_GENRES
 
 
 # --- structured (taste) data ---------------------------------------------------------------
@@ -107,7 +108,7 @@ def write_ml100k_fixture(folder):
     for item, title in (("242", "Kolya (1996)"), ("302", "L.A. Confidential (1997)"),
                         ("377", "Heavyweights (1994)")):
         on = set(flags[item].split("|"))
-        bits = "|".join("1" if g in on else "0" for g in helpers.movielens.ML100K_GENRES)
+        bits = "|".join("1" if g in on else "0" for g in ML100K_GENRES)
         lines.append(f"{item}|{title}|24-Jan-1997||http://us.imdb.com/M/title-exact?x|{bits}")
     (folder / "u.item").write_bytes(("\n".join(lines) + "\n").encode("latin-1"))
 

@@ -14,6 +14,7 @@ from contextlib import ExitStack
 import nbformat
 import pytest
 
+from lesson1_cases import RUN_FIRST
 from notebook_tools import (
     LiveNotebook, error_text, errors, fill_in, grade_id, is_graded, nbgrader_config, source_path, student_path,
     without_markers,
@@ -98,8 +99,6 @@ CASES = {
                            "test_gap5_prediction", ["should add [11.0, 32.0, 21.0]", "they add"]),
 }
 LESSONS = sorted({lesson for lesson, *_ in CASES.values()})
-# Gaps that need a provided cell run again first: training goes on from where the model is.
-RUN_FIRST = {"gap8_fit": "build_model"}
 
 
 @pytest.fixture(scope="module")

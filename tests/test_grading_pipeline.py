@@ -2,6 +2,10 @@
 
 Everything runs with the real nbgrader and the course's nbgrader_config.py, in a
 temporary copy of the course, so the repository and its gradebook are untouched.
+Real autogrades are kept for what only nbgrader shows: the right and the blank
+notebook, tampered and deleted checks, a runaway cell, a shadowing `helpers`, a
+raising first cell, a hidden check's message, and the CSV. What each wrong
+answer loses is proven more cheaply in test_lesson1_wrong_answers.py.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from notebook_tools import copy_course, coursetools, grade_id
 GRADED = ["test_gap1_genre", "test_gap2_genre_matrix", "test_gap3_cosine", "test_top_k",
           "test_gap4_user_vocabulary", "test_gap5_item_vocabulary", "test_gap6_rating_model",
           "test_gap7_ranking_task", "test_gap8_training_rmse"]
+HIDDEN_CHECK_CASE = "overfitted-with-typed-in-rmse"
 
 
 def course(root: Path, step: str, *args: str) -> subprocess.CompletedProcess:
@@ -34,7 +39,6 @@ def special_submissions() -> dict[str, tuple[nbformat.NotebookNode, set[str] | N
     """Submissions beyond wrong answers: name -> (notebook, graded cells that must fail; None = all)."""
     subs = {
         "solution": (submission(), set()),
-        "solution-again": (submission(), set()),
         "blank": (nbformat.read(ROOT / "notebooks" / LESSON / f"{LESSON}.ipynb", as_version=4), None),
         # genre is never assigned; later cells that need it fail ungraded, the rest is graded as usual
         "infinite-loop": (submission({"gap1_extract_genres": "while True:\n    pass"}), {"test_gap1_genre"}),
@@ -62,8 +66,8 @@ def digest(folder: Path) -> dict[str, str]:
 def graded_course(tmp_path_factory):
     root = copy_course(tmp_path_factory.mktemp("course"))
     course(root, "release")
-    expected = {name: (submission(answers, edits), fails) for name, (answers, edits, fails) in WRONG_ANSWERS.items()}
-    expected.update(special_submissions())
+    answers, edits, fails = WRONG_ANSWERS[HIDDEN_CHECK_CASE]  # its feedback shows a hidden check's message
+    expected = {HIDDEN_CHECK_CASE: (submission(answers, edits), fails), **special_submissions()}
     for student, (nb, _) in expected.items():
         folder = root / "submitted" / student / LESSON
         folder.mkdir(parents=True)
@@ -95,7 +99,7 @@ def test_every_submission_has_a_grade_row(graded_course):
     assert graded == set(expected)
 
 
-@pytest.mark.parametrize("student", ["solution", "solution-again", "shadowed-helpers", "deleted-test"])
+@pytest.mark.parametrize("student", ["solution", "shadowed-helpers", "deleted-test"])
 def test_correct_work_gets_full_marks(graded_course, student):
     root, _, _ = graded_course
     got = scores(root, student)
@@ -111,7 +115,7 @@ def test_unanswered_or_broken_work_gets_zero_everywhere(graded_course, student):
     assert {cell: s for cell, (s, _) in got.items() if s != 0} == {}
 
 
-@pytest.mark.parametrize("student", [*WRONG_ANSWERS, "edited-test", "infinite-loop"])
+@pytest.mark.parametrize("student", [HIDDEN_CHECK_CASE, "edited-test", "infinite-loop"])
 def test_wrong_work_loses_exactly_the_points_it_should(graded_course, student):
     root, expected, _ = graded_course
     must_fail = expected[student][1]
@@ -147,7 +151,7 @@ def test_feedback_never_shows_hidden_tests(graded_course):
     overfit = (root / "feedback" / "overfitted-with-typed-in-rmse" / LESSON / f"{LESSON}.html").read_text()
     assert "the model&#39;s own test RMSE" in overfit or "the model's own test RMSE" in overfit
     assert "(from a hidden check)" in overfit, "a hidden check's message should say where it comes from"
-    visible = (root / "feedback" / "cosine-dot-product" / LESSON / f"{LESSON}.html").read_text()
+    visible = (root / "feedback" / "edited-test" / LESSON / f"{LESSON}.html").read_text()
     assert "the diagonal should be 1" in visible and "(from a hidden check)" not in visible
 
 
@@ -165,7 +169,7 @@ def test_grades_csv_has_one_row_per_student_with_the_right_totals(graded_course)
 
 def test_rerunning_every_step_loses_no_grade_and_no_submission(graded_course):
     root, _, submitted = graded_course
-    before = {s: scores(root, s) for s in ("solution", "genre-capitals", "blank")}
+    before = {s: scores(root, s) for s in ("solution", HIDDEN_CHECK_CASE, "blank")}
     course(root, "release")
     course(root, "autograde")
     course(root, "feedback")

@@ -64,6 +64,7 @@ def test_wrong_answer_fails_where_it_should(case):
 def test_lesson2_runs_on_movielens_files(tmp_path, monkeypatch):
     """With MOVIELENS_PATH set, the solution runs end to end on data in MovieLens-100k's format."""
     import helpers
+    from helpers.movielens import ML100K_GENRES
 
     taste, items = helpers.make_taste_data(n_users=300, n_items=200, ratings_per_user=40, seed=5)
     folder = tmp_path / "ml-100k"
@@ -73,7 +74,7 @@ def test_lesson2_runs_on_movielens_files(tmp_path, monkeypatch):
     (folder / "u.data").write_text("\n".join(lines) + "\n")
     genre_sets = items["genres"].str.split(", ").map(set)
     rows = ["|".join([str(int(i) + 1), f"Film {i} (1996)", "01-Jan-1996", "", "http://example.org",
-                      *("1" if g in gs else "0" for g in helpers.movielens.ML100K_GENRES)])
+                      *("1" if g in gs else "0" for g in ML100K_GENRES)])
             for i, gs in zip(items["item_id"], genre_sets)]
     (folder / "u.item").write_bytes(("\n".join(rows) + "\n").encode("latin-1"))
     monkeypatch.setenv("MOVIELENS_PATH", str(folder))

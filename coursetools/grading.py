@@ -1,0 +1,56 @@
+"""Grading one submission with nbgrader's own Python API, in this process, with all its output in a log file.
+
+The command line `nbgrader autograde` spends about 5 s importing nbgrader before
+it grades anything; the API pays that once per process, however many it grades.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+from coursetools.nbgrader_cli import nbgrader_env
+
+
+@contextlib.contextmanager
+def output_to(log: Path) -> Iterator[None]:
+    """Send this process's stdout and stderr, and those of the processes it starts (the kernel), to `log`."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = {fd: os.dup(fd) for fd in (1, 2)}
+    with open(log, "w") as out:
+        for fd in saved:
+            os.dup2(out.fileno(), fd)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            for fd, copy in saved.items():
+                os.dup2(copy, fd)
+                os.close(copy)
+
+
+def course_api(root: Path):
+    """nbgrader's API with the course's nbgrader_config.py loaded (the API does not read it by itself)."""
+    from nbgrader.apps import NbGraderAPI
+    from traitlets.config import PyFileConfigLoader
+
+    os.environ["PATH"] = nbgrader_env()["PATH"]  # nbgrader runs `alembic` when it creates the gradebook
+    warnings.filterwarnings("ignore", message="Object of type")  # nbgrader 0.9.6's own SQLAlchemy use
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+    return NbGraderAPI(config=config)
+
+
+def autograde_one(api, assignment: str, student: str, log: Path) -> bool:
+    """`nbgrader autograde assignment --student student --force` through `api`; its log goes to `log`. True if it succeeded."""
+    with output_to(log):
+        result = api.autograde(assignment, student, force=True, create=True)
+    with open(log, "a") as out:
+        out.write(result.get("log", "") + result.get("error", ""))
+    return bool(result["success"])
