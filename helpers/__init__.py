@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 
-from helpers.tfenv import import_tensorflow_quietly, use_keras2
+from helpers.tfenv import import_tensorflow_quietly, use_keras2  # noqa: F401  (re-exported)
 
 use_keras2()
 

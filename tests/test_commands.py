@@ -33,7 +33,9 @@ def test_make_help_lists_every_target_with_one_line(tmp_path):
 def test_ci_entry_point_fails_exactly_when_a_test_fails(tmp_path, body, expect_ok):
     probe = tmp_path / "test_probe.py"
     probe.write_text(f"def test_probe():\n    {body}\n")
-    env = dict(os.environ, PYTEST_ARGS=f"{probe} -p no:cacheprovider")
+    # Without the outer make's MAKEFLAGS: `make test PYTEST_ARGS=...` would override the probe's and recurse.
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    env["PYTEST_ARGS"] = f"{probe} -p no:cacheprovider"
     result = subprocess.run(["bash", ".ci/run"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert (result.returncode == 0) == expect_ok, result.stdout[-2000:] + result.stderr[-2000:]
     assert "1 passed" in result.stdout if expect_ok else "1 failed" in result.stdout

@@ -1,7 +1,7 @@
 """Plausible wrong answers meet a visible check that says what was expected and what was got.
 
 Each lesson's student notebook, with every gap filled from the solution, runs
-once in a kernel that stays up; it must pass every graded cell. Then, for each
+once in a kernel that stays up; no cell may raise, graded or not. Then, for each
 case, the gap is re-run with the wrong answer followed by the cells up to the
 check that must catch it, and afterwards with the right answer again. The
 student's copy has no hidden tests, so each message here is what a student sees.
@@ -16,7 +16,7 @@ import pytest
 
 from lesson1_cases import RUN_FIRST
 from notebook_tools import (
-    LiveNotebook, error_text, errors, fill_in, grade_id, is_graded, nbgrader_config, source_path, student_path,
+    LiveNotebook, error_text, errors, fill_in, grade_id, nbgrader_config, source_path, student_path,
     without_markers,
 )
 
@@ -119,8 +119,8 @@ def live():
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
-def test_the_solution_passes_every_visible_check(live, lesson):
-    failed = {grade_id(c): error_text(c) for c in live(lesson).nb.cells if is_graded(c) and errors(c)}
+def test_the_student_notebook_with_the_gaps_filled_runs_without_an_error(live, lesson):
+    failed = {grade_id(c) or c.source[:60]: error_text(c) for c in live(lesson).nb.cells if errors(c)}
     assert not failed
 
 
