@@ -35,7 +35,7 @@ def test_ci_entry_point_fails_exactly_when_a_test_fails(tmp_path, body, expect_o
     probe.write_text(f"def test_probe():\n    {body}\n")
     # Without the outer make's MAKEFLAGS: `make test PYTEST_ARGS=...` would override the probe's and recurse.
     env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
-    env["PYTEST_ARGS"] = f"{probe} -p no:cacheprovider"
+    env.update(PYTEST_ARGS=f"{probe} -p no:cacheprovider", PYTEST_JOBS="0")  # one test: no workers needed
     result = subprocess.run(["bash", ".ci/run"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert (result.returncode == 0) == expect_ok, result.stdout[-2000:] + result.stderr[-2000:]
     assert "1 passed" in result.stdout if expect_ok else "1 failed" in result.stdout

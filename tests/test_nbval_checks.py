@@ -15,6 +15,7 @@ def test_nbval_fails_when_a_checked_output_changes(tmp_path):
     assert checked and all(c.outputs for c in checked), "checked cells need stored outputs"
     target = checked[0].outputs[0]
     target.data["text/plain"] = target.data["text/plain"].replace("521", "522")
+    nb.cells = nb.cells[: nb.cells.index(checked[0]) + 1]  # the cells up to it are all nbval needs to run
     nbformat.write(nb, tmp_path / f"{name}.ipynb")
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(tmp_path),
