@@ -10,7 +10,7 @@ import contextlib
 import os
 import sys
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from coursetools.nbgrader_cli import nbgrader_env
@@ -36,21 +36,27 @@ def output_to(log: Path) -> Iterator[None]:
                 os.close(copy)
 
 
-def course_api(root: Path):
-    """nbgrader's API with the course's nbgrader_config.py loaded (the API does not read it by itself)."""
+def course_api(root: Path, overrides: dict | None = None):
+    """nbgrader's API with the course's nbgrader_config.py loaded (the API does not read it by itself), then `overrides`."""
     from nbgrader.apps import NbGraderAPI
-    from traitlets.config import PyFileConfigLoader
+    from traitlets.config import Config, PyFileConfigLoader
 
     os.environ["PATH"] = nbgrader_env()["PATH"]  # nbgrader runs `alembic` when it creates the gradebook
     warnings.filterwarnings("ignore", message="Object of type")  # nbgrader 0.9.6's own SQLAlchemy use
     config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+    config.merge(Config(overrides or {}))
     return NbGraderAPI(config=config)
+
+
+def logged(log: Path, step: Callable[[], dict]) -> bool:
+    """Run one nbgrader API step with all its output, and the log it captured, in `log`; True if it succeeded."""
+    with output_to(log):
+        result = step()
+    with open(log, "a") as out:
+        out.write(result.get("log", "") + result.get("error", ""))
+    return bool(result["success"])
 
 
 def autograde_one(api, assignment: str, student: str, log: Path) -> bool:
     """`nbgrader autograde assignment --student student --force` through `api`; its log goes to `log`. True if it succeeded."""
-    with output_to(log):
-        result = api.autograde(assignment, student, force=True, create=True)
-    with open(log, "a") as out:
-        out.write(result.get("log", "") + result.get("error", ""))
-    return bool(result["success"])
+    return logged(log, lambda: api.autograde(assignment, student, force=True, create=True))

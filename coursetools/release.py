@@ -9,14 +9,18 @@ import sys
 import tempfile
 from pathlib import Path
 
-from coursetools.nbgrader_cli import assignments, nbgrader
+from coursetools.grading import course_api, logged
+from coursetools.nbgrader_cli import assignments
 
 
 def generate(root: Path, dest: Path, register: bool) -> None:
     """Generate every assignment's student notebooks into `dest`; `register` saves them in the gradebook."""
+    no_db = {} if register else {"SaveCells": {"enabled": False}, "GenerateAssignment": {"no_database": True}}
+    api = course_api(root, {"CourseDirectory": {"release_directory": str(dest)}, **no_db})  # no_db: as --no-db
     for name in assignments(root):
-        nbgrader(root, "generate_assignment", name, "--force", f"--CourseDirectory.release_directory={dest}",
-                 *([] if register else ["--no-db"]))
+        log = root / "logs" / "release" / f"{name}.log"
+        if not logged(log, lambda: api.generate_assignment(name, force=True, create=register)):
+            raise RuntimeError(f"nbgrader could not generate the student notebooks of {name}; see {log}")
 
 
 def notebook_files(folder: Path) -> set[Path]:
