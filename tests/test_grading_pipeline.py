@@ -65,8 +65,8 @@ def digest(folder: Path) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def graded_course(tmp_path_factory):
     root = copy_course(tmp_path_factory.mktemp("course"))
-    with open(root / "nbgrader_config.py", "a") as config:  # the runaway cell is stopped after 20 s, not 60;
-        config.write("\nc.Execute.timeout = c.ExecutePreprocessor.timeout = 20\n")  # no lesson-1 cell takes 10
+    with open(root / "nbgrader_config.py", "a") as config:  # the runaway cell is stopped after 30 s, not 60;
+        config.write("\nc.Execute.timeout = c.ExecutePreprocessor.timeout = 30\n")  # the slowest cell takes 5-10
     course(root, "release")
     answers, edits, fails = WRONG_ANSWERS[HIDDEN_CHECK_CASE]  # its feedback shows a hidden check's message
     expected = {HIDDEN_CHECK_CASE: (submission(answers, edits), fails), **special_submissions()}
