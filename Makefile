@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 PYTEST_JOBS ?= 2
 COURSE := $(BIN)/python -m coursetools
 
-.PHONY: help test outputs student-notebooks student-bundle release autograde feedback grades clean-venv
+.PHONY: help test outputs student-notebooks student-bundle release autograde feedback grades leaderboard clean-venv
 
 help: ## list the targets, one line each
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -44,6 +44,9 @@ feedback: $(STAMP) ## instructors: write feedback/<student>/<lesson>/<lesson>.ht
 
 grades: $(STAMP) ## instructors: write grades.csv, one row per student and lesson
 	$(COURSE) grades
+
+leaderboard: $(STAMP) ## instructors: write leaderboard.csv and .html, the challenge ranked by hidden Recall@20
+	$(COURSE) leaderboard
 
 clean-venv: ## delete .venv (the next command re-creates it)
 	rm -rf $(VENV)

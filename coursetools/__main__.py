@@ -6,6 +6,7 @@
     python -m coursetools autograde [--force] [--student ID] [--assignment LESSON]
     python -m coursetools feedback           # feedback/<student>/<lesson>/<lesson>.html, hidden tests removed
     python -m coursetools grades             # grades.csv, one row per student and lesson
+    python -m coursetools leaderboard        # leaderboard.csv and .html: the challenge ranked by hidden Recall@20
 
 Every step runs nbgrader in the course root (--root, default: the current
 folder), which loads nbgrader_config.py from there. No step deletes the
@@ -22,6 +23,7 @@ from pathlib import Path
 from coursetools.autograde import autograde
 from coursetools.bundle import student_bundle
 from coursetools.export import feedback, grades
+from coursetools.leaderboard import leaderboard
 from coursetools.release import student_notebooks
 
 
@@ -44,6 +46,7 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("feedback", help="HTML feedback per student, without hidden tests")
     export = sub.add_parser("grades", help="export scores to CSV, with a status column")
     export.add_argument("--out", type=Path, default=Path("grades.csv"))
+    sub.add_parser("leaderboard", help="rank the autograded challenge submissions by their hidden Recall@20")
     return main
 
 
@@ -63,6 +66,8 @@ def main() -> int:
         return autograde(root, args.force, args.student, args.assignment)
     if args.step == "feedback":
         return feedback(root)
+    if args.step == "leaderboard":
+        return leaderboard(root)
     return grades(root, args.out if args.out.is_absolute() else root / args.out)
 
 

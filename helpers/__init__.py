@@ -16,7 +16,17 @@ use_keras2()
 
 # name -> the module that defines it, imported on first access (PEP 562)
 _LAZY = {
+    "Cost": "helpers.cost",
     "GENRES": "helpers.data",
+    "Listening": "helpers.music",
+    "MUSIC_GENRES": "helpers.music",
+    "listen_matrix": "helpers.music",
+    "load_lastfm_2k": "helpers.lastfm",
+    "make_listening_data": "helpers.music",
+    "measure": "helpers.cost",
+    "ranking_metrics": "helpers.music",
+    "score_challenge": "helpers.challenge",
+    "split_per_user": "helpers.music",
     "make_film_data": "helpers.data",
     "load_movielens_100k": "helpers.movielens",
     "make_taste_data": "helpers.taste",

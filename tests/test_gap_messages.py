@@ -97,6 +97,23 @@ CASES = {
                        "enumerate(recommended, start=1)", "test_gap3_ndcg", ["beyond k = 2"]),
     "gmf-without-biases": ("lesson2_beyond", "gap5_biased_gmf", " + self.user_bias(u) + self.item_bias(i)", "",
                            "test_gap5_prediction", ["should add [11.0, 32.0, 21.0]", "they add"]),
+    "adjacency-not-normalised": ("lesson3_challenge", "gap1_adjacency", "A = (sp.diags(scale) @ A @ sp.diags(scale)).tocoo()",
+                                 "A = A.tocoo()", "test_gap1_adjacency", ["1 / sqrt(d_i * d_j)"]),
+    "adjacency-normalised-on-one-side": ("lesson3_challenge", "gap1_adjacency", "A = (sp.diags(scale) @ A @ sp.diags(scale)).tocoo()",
+                                         "A = (sp.diags(scale ** 2) @ A).tocoo()", "test_gap1_adjacency", ["D^-1/2 on both sides"]),
+    "graph-holds-the-test-listens": ("lesson3_challenge", "gap2_training_graph", "normalized_adjacency(R_train)",
+                                     "normalized_adjacency(R_train + R_test)", "test_gap2_training_graph",
+                                     ["0 validation and 8,884 test listens", "from R_train only"]),
+    "layers-summed": ("lesson3_challenge", "gap3_propagate", "return tf.add_n(layers) / (n_layers + 1)",
+                      "return tf.add_n(layers)", "test_gap3_propagate", ["the sum of the 3 layers"]),
+    "bpr-sign-flipped": ("lesson3_challenge", "gap4_bpr_loss", "log_sigmoid(positive - negative)",
+                         "log_sigmoid(negative - positive)", "test_gap4_bpr_loss", ["the sign is flipped"]),
+    "bpr-log-of-sigmoid": ("lesson3_challenge", "gap4_bpr_loss", "tf.math.log_sigmoid(positive - negative)",
+                           "tf.math.log(tf.sigmoid(positive - negative))", "test_gap4_bpr_loss", ["use tf.math.log_sigmoid"]),
+    "heard-tracks-not-masked": ("lesson3_challenge", "gap5_top_k", "masked[seen.nonzero()] = -np.inf", "pass",
+                                "test_gap5_top_k", ["already heard track 0"]),
+    "ease-divides-rows": ("lesson3_challenge", "gap6_ease", "B = -P / np.diag(P)", "B = -P / np.diag(P)[:, None]",
+                          "test_gap6_ease", ["got the transpose"]),
 }
 LESSONS = sorted({lesson for lesson, *_ in CASES.values()})
 
@@ -149,3 +166,44 @@ def test_a_wrong_answer_meets_a_message_that_teaches(live, case):
         assert word in error_text(caught), f"{word!r} is not in the message:\n{error_text(caught)}"
     width = nbgrader_config().Validator.width  # `nbgrader validate` cuts longer lines
     assert all(len("    " + line) <= width - 3 for line in error_text(caught).splitlines()), error_text(caught)
+
+
+# The challenge (lesson 3, gap 7) as nbgrader grades it: the instructor's checks, hidden world included,
+# run on a recommender. Points come from the method's score on a world the student never sees.
+POPULAR_MINUS_HEARD = '''def fit_recommender(train, tracks):
+    counts = np.bincount(train["track"], minlength=len(tracks)).astype(float)
+    heard = helpers.listen_matrix(train, int(train["user"].max()) + 1, len(tracks))
+
+    def recommend(user_ids, k):
+        scores = np.tile(counts, (len(user_ids), 1))
+        scores[heard[user_ids].nonzero()] = -np.inf
+        return np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    return recommend'''
+SAME_LIST_FOR_EVERYONE = '''def fit_recommender(train, tracks):
+    top = np.argsort(-np.bincount(train["track"], minlength=len(tracks)), kind="stable")
+    return lambda user_ids, k: np.tile(top[:k], (len(user_ids), 1))'''
+CHALLENGE_CHECKS = ["test_gap7_contract", "test_gap7_popularity", "test_gap7_near_lightgcn", "test_gap7_beats_lightgcn"]
+CHALLENGE_CASES = {  # name -> (the student's fit_recommender, None for the solution's; the checks it must fail)
+    "solution": (None, set()),
+    "popular-list-without-what-each-heard": (POPULAR_MINUS_HEARD, set(CHALLENGE_CHECKS[2:])),
+    "same-popular-list-for-everyone": (SAME_LIST_FOR_EVERYONE, set(CHALLENGE_CHECKS)),
+}
+
+
+@pytest.mark.parametrize("case", CHALLENGE_CASES)
+def test_the_challenge_scores_the_method_on_the_hidden_world(live, case):
+    live = live("lesson3_challenge")
+    answer, must_fail = CHALLENGE_CASES[case]
+    solution = live.solution["gap7_challenge"]
+    instructor = live.solution  # the source notebook's cells without their markers: hidden checks included
+    try:
+        live.run("for _name in ('mine', 'hidden', 'recommend'): globals().pop(_name, None)")
+        assert not errors(live.run(answer or solution))
+        ran = {check: live.run(instructor[check]) for check in CHALLENGE_CHECKS}
+    finally:
+        live.run(solution)
+    failed = {check for check, cell in ran.items() if errors(cell)}
+    assert failed == must_fail, {check: error_text(ran[check]) for check in failed ^ must_fail}
+    if "test_gap7_contract" not in failed:
+        report = "".join(o.get("text", "") for o in ran["test_gap7_contract"].outputs)
+        assert "this world: Recall@20" in report and "hidden world: Recall@20" in report, report

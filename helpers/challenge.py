@@ -1,0 +1,76 @@
+"""Lesson 3's challenge, scored on a world the student never sees: a pipeline's Recall@20 and NDCG@20 beside popularity's and a reference's."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from helpers.music import listen_matrix, make_listening_data, ranking_metrics, split_per_user
+
+K = 20
+REPORT = re.compile(r"hidden world: Recall@20 (?P<recall>[\d.]+), NDCG@20 (?P<ndcg>[\d.]+);")
+
+
+@dataclass(frozen=True)
+class ChallengeScore:
+    """A pipeline's hidden Recall@20 and NDCG@20, popularity's Recall@20 on the same world, and the reference's."""
+
+    recall: float
+    ndcg: float
+    popularity_recall: float
+    reference_recall: float
+    fit_seconds: float
+    world: str = "hidden world"
+
+    @property
+    def ratio_to_popularity(self) -> float:
+        """Recall@20 as a share of popularity's."""
+        return self.recall / self.popularity_recall
+
+    @property
+    def ratio_to_reference(self) -> float:
+        """Recall@20 as a share of the reference LightGCN's."""
+        return self.recall / self.reference_recall
+
+    def report(self) -> str:
+        """One line with every figure; the leaderboard reads it back with REPORT."""
+        return (f"{self.world}: Recall@20 {self.recall:.4f}, NDCG@20 {self.ndcg:.4f}; popularity {self.popularity_recall:.4f} "
+                f"(yours is {self.ratio_to_popularity:.2f} x), reference LightGCN {self.reference_recall:.4f} "
+                f"(yours is {self.ratio_to_reference:.2f} x); fitted in {self.fit_seconds:.1f} s")
+
+
+def check_lists(lists: object, n_users: int, n_tracks: int, k: int) -> np.ndarray:
+    """`lists` as an int array of shape (n_users, k) with distinct track ids per row, else an AssertionError saying why."""
+    lists = np.asarray(lists)
+    assert lists.shape == (n_users, k), f"recommend should give shape ({n_users}, {k}); got {lists.shape}"
+    assert np.issubdtype(lists.dtype, np.integer), f"recommend should give integer track ids; got dtype {lists.dtype}"
+    assert ((lists >= 0) & (lists < n_tracks)).all(), f"track ids run from 0 to {n_tracks - 1}"
+    assert (np.diff(np.sort(lists, axis=1), axis=1) > 0).all(), "each list should hold k different tracks"
+    return lists
+
+
+def score_challenge(fit_recommender: Callable, seed: int, reference_recall: float,
+                    world: str = "hidden world") -> ChallengeScore:
+    """Fit `fit_recommender` on the training listens of the world drawn with `seed` and score its lists on that world's test listens."""
+    data = make_listening_data(seed=seed)
+    train, _, test = split_per_user(data.listens, valid=0.1, test=0.2, seed=seed)
+    heard = listen_matrix(train, data.n_users, data.n_tracks)
+    held_out = listen_matrix(test, data.n_users, data.n_tracks)
+    users = np.flatnonzero(np.diff(held_out.indptr))
+    start = time.perf_counter()
+    recommend = fit_recommender(train.copy(), data.tracks.copy())
+    fit_seconds = time.perf_counter() - start
+    lists = check_lists(recommend(users.copy(), K), len(users), data.n_tracks, K)
+    # A track the user played in training cannot be among their test listens: in a list it is simply a miss.
+    mine = ranking_metrics(lists, held_out[users], K).mean()
+    popularity = np.asarray(heard.sum(axis=0)).ravel().astype(float)
+    scores = np.tile(popularity, (len(users), 1))
+    scores[heard[users].nonzero()] = -np.inf
+    top = np.argsort(-scores, axis=1, kind="stable")[:, :K]
+    popular = ranking_metrics(top, held_out[users], K).mean()
+    return ChallengeScore(float(mine[f"Recall@{K}"]), float(mine[f"NDCG@{K}"]), float(popular[f"Recall@{K}"]),
+                          float(reference_recall), fit_seconds, world)

@@ -1,0 +1,109 @@
+"""Lesson 3 through the instructor's real cycle: nbgrader autogrades the challenge on its hidden world, and
+`make leaderboard` ranks the submissions by the Recall@20 that the hidden check measured.
+
+Four submissions, in a temporary copy of the course: the whole solution (which also proves that no cell of
+lesson 3 runs into nbgrader's per-cell timeout), two notebooks that answer only the challenge (item-kNN, and
+the most played tracks that each user has not heard) and the blank notebook.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+
+import nbformat
+import pytest
+from nbgrader.api import Gradebook
+
+from conftest import ROOT
+from notebook_tools import copy_course, coursetools, fill_in, grade_id, source_path, student_path
+
+LESSON = "lesson3_challenge"
+ITEM_KNN = '''def fit_recommender(train, tracks):
+    n_users, n_tracks = int(train["user"].max()) + 1, len(tracks)
+    X = helpers.listen_matrix(train, n_users, n_tracks)
+    norms = np.sqrt(np.asarray(X.sum(axis=0))).ravel()
+    unit = X @ sp.diags(np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0))
+    S = (unit.T @ unit).toarray()
+    np.fill_diagonal(S, 0)
+
+    def recommend(user_ids, k):
+        scores = np.asarray(X[user_ids] @ S)
+        scores[X[user_ids].nonzero()] = -np.inf
+        return np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    return recommend'''
+POPULAR_MINUS_HEARD = '''def fit_recommender(train, tracks):
+    counts = np.bincount(train["track"], minlength=len(tracks)).astype(float)
+    heard = helpers.listen_matrix(train, int(train["user"].max()) + 1, len(tracks))
+
+    def recommend(user_ids, k):
+        scores = np.tile(counts, (len(user_ids), 1))
+        scores[heard[user_ids].nonzero()] = -np.inf
+        return np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    return recommend'''
+CHALLENGE = ["test_gap7_contract", "test_gap7_popularity", "test_gap7_near_lightgcn", "test_gap7_beats_lightgcn"]
+
+
+def only_the_challenge(answer: str) -> nbformat.NotebookNode:
+    """The blank student notebook with gap 7 answered and nothing else."""
+    nb = nbformat.read(student_path(LESSON), as_version=4)
+    next(c for c in nb.cells if grade_id(c) == "gap7_challenge").source = answer
+    return nb
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    root = copy_course(tmp_path_factory.mktemp("course"))
+    coursetools(root, "release")
+    submissions = {
+        "strong": fill_in(nbformat.read(student_path(LESSON), as_version=4), nbformat.read(source_path(LESSON), as_version=4)),
+        "medium": only_the_challenge(ITEM_KNN),
+        "weak": only_the_challenge(POPULAR_MINUS_HEARD),
+        "blank": nbformat.read(student_path(LESSON), as_version=4),
+    }
+    for student, nb in submissions.items():
+        folder = root / "submitted" / student / LESSON
+        folder.mkdir(parents=True)
+        nbformat.write(nb, folder / f"{LESSON}.ipynb")
+    coursetools(root, "autograde", "--assignment", LESSON)
+    coursetools(root, "leaderboard")
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        scores = {student: {g.name: g.score for g in gb.find_submission_notebook(LESSON, LESSON, student).grades}
+                  for student in submissions}
+    with open(root / "leaderboard.csv", newline="") as fh:
+        board = list(csv.DictReader(fh))
+    return root, scores, board
+
+
+def test_the_solution_gets_full_marks_under_nbgrader(graded):
+    _, scores, _ = graded
+    source = nbformat.read(source_path(LESSON), as_version=4)
+    points = {grade_id(c): c.metadata["nbgrader"]["points"] for c in source.cells if c.metadata.get("nbgrader", {}).get("grade")}
+    assert scores["strong"] == points
+
+
+def test_challenge_points_follow_the_hidden_thresholds(graded):
+    _, scores, _ = graded
+    assert [scores["weak"][check] for check in CHALLENGE] == [1, 1, 0, 0], "popularity reaches only the first threshold"
+    assert scores["medium"]["test_gap7_contract"] == scores["medium"]["test_gap7_popularity"] == 1
+    assert sum(scores["blank"].values()) == 0
+
+
+def test_leaderboard_ranks_by_the_hidden_recall(graded):
+    root, _, board = graded
+    assert [row["student"] for row in board] == ["strong", "medium", "weak", "blank"]
+    assert [row["rank"] for row in board] == ["1", "2", "3", ""]
+    recalls = [float(row["hidden Recall@20"]) for row in board[:3]]
+    assert recalls == sorted(recalls, reverse=True) and recalls[0] > recalls[2]
+    assert "no hidden score" in board[3]["note"]
+    autograded = (root / "autograded" / "weak" / LESSON / f"{LESSON}.ipynb").read_text()
+    assert f"hidden world: Recall@20 {float(board[2]['hidden Recall@20']):.4f}" in autograded
+    page = (root / "leaderboard.html").read_text()
+    assert page.startswith("<!DOCTYPE html>") and all(html.escape(row["student"]) in page for row in board)
+
+
+def test_makefile_has_a_leaderboard_target():
+    import subprocess
+
+    dry = subprocess.run(["make", "-n", "leaderboard"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert "-m coursetools leaderboard" in dry
