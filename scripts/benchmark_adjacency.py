@@ -49,11 +49,12 @@ def main() -> int:
     space = lesson_functions()
     tf = space["tf"]
     rng = np.random.default_rng(0)
-    R = sp.csr_matrix((np.ones(args.edges, dtype=np.float32),
-                       (rng.integers(args.users, size=args.edges), rng.zipf(1.3, size=args.edges) % args.tracks)),
+    weights = 1 / np.arange(1, args.tracks + 1) ** 0.8  # a long tail of track popularity
+    draws = int(1.3 * args.edges)
+    keys = rng.integers(args.users, size=draws) * args.tracks + rng.choice(args.tracks, size=draws, p=weights / weights.sum())
+    keys = rng.permutation(np.unique(keys))[: args.edges]  # distinct user-track pairs
+    R = sp.csr_matrix((np.ones(keys.size, dtype=np.float32), (keys // args.tracks, keys % args.tracks)),
                       shape=(args.users, args.tracks))
-    R.sum_duplicates()
-    R.data[:] = 1.0
     nodes = args.users + args.tracks
     with helpers.measure() as cost:
         A_hat = space["normalized_adjacency"](R)

@@ -16,32 +16,8 @@ import pytest
 from nbgrader.api import Gradebook
 
 from conftest import ROOT
+from lesson3_cases import CHALLENGE_CHECKS, ITEM_KNN, LESSON, POPULAR_MINUS_HEARD
 from notebook_tools import copy_course, coursetools, fill_in, grade_id, source_path, student_path
-
-LESSON = "lesson3_challenge"
-ITEM_KNN = '''def fit_recommender(train, tracks):
-    n_users, n_tracks = int(train["user"].max()) + 1, len(tracks)
-    X = helpers.listen_matrix(train, n_users, n_tracks)
-    norms = np.sqrt(np.asarray(X.sum(axis=0))).ravel()
-    unit = X @ sp.diags(np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0))
-    S = (unit.T @ unit).toarray()
-    np.fill_diagonal(S, 0)
-
-    def recommend(user_ids, k):
-        scores = np.asarray(X[user_ids] @ S)
-        scores[X[user_ids].nonzero()] = -np.inf
-        return np.argsort(-scores, axis=1, kind="stable")[:, :k]
-    return recommend'''
-POPULAR_MINUS_HEARD = '''def fit_recommender(train, tracks):
-    counts = np.bincount(train["track"], minlength=len(tracks)).astype(float)
-    heard = helpers.listen_matrix(train, int(train["user"].max()) + 1, len(tracks))
-
-    def recommend(user_ids, k):
-        scores = np.tile(counts, (len(user_ids), 1))
-        scores[heard[user_ids].nonzero()] = -np.inf
-        return np.argsort(-scores, axis=1, kind="stable")[:, :k]
-    return recommend'''
-CHALLENGE = ["test_gap7_contract", "test_gap7_popularity", "test_gap7_near_lightgcn", "test_gap7_beats_lightgcn"]
 
 
 def only_the_challenge(answer: str) -> nbformat.NotebookNode:
@@ -84,7 +60,7 @@ def test_the_solution_gets_full_marks_under_nbgrader(graded):
 
 def test_challenge_points_follow_the_hidden_thresholds(graded):
     _, scores, _ = graded
-    assert [scores["weak"][check] for check in CHALLENGE] == [1, 1, 0, 0], "popularity reaches only the first threshold"
+    assert [scores["weak"][check] for check in CHALLENGE_CHECKS] == [1, 1, 0, 0], "popularity reaches only the first threshold"
     assert scores["medium"]["test_gap7_contract"] == scores["medium"]["test_gap7_popularity"] == 1
     assert sum(scores["blank"].values()) == 0
 

@@ -15,6 +15,7 @@ import nbformat
 import pytest
 
 from lesson1_cases import RUN_FIRST
+from lesson3_cases import CHALLENGE_CHECKS, POPULAR_MINUS_HEARD, SAME_LIST_FOR_EVERYONE
 from notebook_tools import (
     LiveNotebook, error_text, errors, fill_in, grade_id, nbgrader_config, source_path, student_path,
     without_markers,
@@ -170,19 +171,6 @@ def test_a_wrong_answer_meets_a_message_that_teaches(live, case):
 
 # The challenge (lesson 3, gap 7) as nbgrader grades it: the instructor's checks, hidden world included,
 # run on a recommender. Points come from the method's score on a world the student never sees.
-POPULAR_MINUS_HEARD = '''def fit_recommender(train, tracks):
-    counts = np.bincount(train["track"], minlength=len(tracks)).astype(float)
-    heard = helpers.listen_matrix(train, int(train["user"].max()) + 1, len(tracks))
-
-    def recommend(user_ids, k):
-        scores = np.tile(counts, (len(user_ids), 1))
-        scores[heard[user_ids].nonzero()] = -np.inf
-        return np.argsort(-scores, axis=1, kind="stable")[:, :k]
-    return recommend'''
-SAME_LIST_FOR_EVERYONE = '''def fit_recommender(train, tracks):
-    top = np.argsort(-np.bincount(train["track"], minlength=len(tracks)), kind="stable")
-    return lambda user_ids, k: np.tile(top[:k], (len(user_ids), 1))'''
-CHALLENGE_CHECKS = ["test_gap7_contract", "test_gap7_popularity", "test_gap7_near_lightgcn", "test_gap7_beats_lightgcn"]
 CHALLENGE_CASES = {  # name -> (the student's fit_recommender, None for the solution's; the checks it must fail)
     "solution": (None, set()),
     "popular-list-without-what-each-heard": (POPULAR_MINUS_HEARD, set(CHALLENGE_CHECKS[2:])),
