@@ -113,6 +113,12 @@ CASES = {
                            "tf.math.log(tf.sigmoid(positive - negative))", "test_gap4_bpr_loss", ["use tf.math.log_sigmoid"]),
     "heard-tracks-not-masked": ("lesson3_challenge", "gap5_top_k", "masked[seen.nonzero()] = -np.inf", "pass",
                                 "test_gap5_top_k", ["already heard track 0"]),
+    "top-k-left-unordered": ("lesson3_challenge", "gap5_top_k",
+                             "order = np.argsort(-np.take_along_axis(masked, best, axis=1), axis=1, kind=\"stable\")\n"
+                             "    return np.take_along_axis(best, order, axis=1)", "return best", "test_gap5_top_k",
+                             ["best first", "np.argpartition"]),
+    "bpr-summed-over-the-batch": ("lesson3_challenge", "gap4_bpr_loss", "-tf.reduce_mean(", "-tf.reduce_sum(",
+                                  "test_gap4_bpr_loss", ["the sum over the batch"]),
     "ease-divides-rows": ("lesson3_challenge", "gap6_ease", "B = -P / np.diag(P)", "B = -P / np.diag(P)[:, None]",
                           "test_gap6_ease", ["got the transpose"]),
 }
