@@ -17,8 +17,9 @@ c.CourseDirectory.course_id = "recsys-course"
 # notebooks it generates from them are the "release".
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "notebooks"
-# The gradebook lives in the course root; it is git-ignored and no target deletes it.
-c.CourseDirectory.db_url = f"sqlite:///{COURSE_ROOT / 'gradebook.db'}"
+# The gradebook lives in the course root; it is git-ignored and no target deletes it. Graders running
+# side by side (make autograde JOBS=N) wait up to 60 s for one another's writes instead of failing.
+c.CourseDirectory.db_url = f"sqlite:///{COURSE_ROOT / 'gradebook.db'}?timeout=60"
 # `helpers` is installed in the venv. A copy handed in with a submission is not
 # copied for grading, so it cannot shadow the installed package.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "helpers", "*.py"]

@@ -1,17 +1,23 @@
-"""Autograding: new and changed submissions, one nbgrader autograde each, with a summary at the end."""
+"""Autograding: new and changed submissions, each the real nbgrader autograde in its own process, N at a time,
+with a progress bar and a summary at the end."""
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import sqlite3
 import time
 from pathlib import Path
 
-from coursetools.grading import autograde_one, course_api
+from tqdm import tqdm
+
 from coursetools.nbgrader_cli import assignments, gradebook_url, released
+from coursetools.parallel import local_pool, run_all
 from coursetools.submissions import Problem, Submission, find_submissions, sha256
 
 RECORD = Path("autograded") / ".submission-hashes.json"  # student/lesson -> sha256 of the notebook last graded
+PENDING = "pending"  # in the record while a submission is being graded: a run that stopped midway leaves it
 
 
 def load_record(root: Path) -> dict[str, str]:
@@ -21,9 +27,11 @@ def load_record(root: Path) -> dict[str, str]:
 
 
 def save_record(root: Path, record: dict[str, str]) -> None:
-    """Write the record of what was graded."""
+    """Write the record of what was graded, whole or not at all (a Ctrl-C mid-write cannot leave half of it)."""
     (root / RECORD).parent.mkdir(parents=True, exist_ok=True)
-    (root / RECORD).write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+    partial = (root / RECORD).with_suffix(".partial")
+    partial.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+    os.replace(partial, root / RECORD)
 
 
 def why_grade(root: Path, sub: Submission, record: dict[str, str], force: bool) -> str | None:
@@ -33,6 +41,8 @@ def why_grade(root: Path, sub: Submission, record: dict[str, str], force: bool) 
         return "new"
     if force:
         return "FORCE"
+    if record.get(sub.key) == PENDING:
+        return "not finished when grading last stopped"
     if sub.key in record:
         return "changed since it was graded" if record[sub.key] != sha256(sub.notebook) else None
     # Graded before this record existed: a notebook newer than its graded copy was resubmitted.
@@ -68,8 +78,23 @@ def concerns(problem: Problem, student: str | None, assignment: str | None) -> b
             and (assignment is None or len(parts) < 2 or parts[1] == assignment))
 
 
-def autograde(root: Path, force: bool = False, student: str | None = None, assignment: str | None = None) -> int:
-    """Grade every new or changed submission (all with `force`), optionally of one student or lesson; 0 if all went well."""
+def prepare_gradebook(root: Path, students: set[str]) -> None:
+    """Ready the gradebook for graders running side by side: every student in it, and SQLite in WAL mode."""
+    from nbgrader.api import Gradebook
+
+    url = gradebook_url(root)
+    if url.startswith("sqlite:///"):  # readers then never block the one writer; the URL's timeout makes writers wait
+        with sqlite3.connect(url.removeprefix("sqlite:///").split("?")[0]) as db:
+            db.execute("PRAGMA journal_mode=WAL")
+    with Gradebook(url) as gradebook:  # two graders of one new student would both try to add them
+        for student in sorted(students):
+            gradebook.update_or_create_student(student)
+
+
+def autograde(root: Path, force: bool = False, student: str | None = None, assignment: str | None = None,
+              jobs: int = 1) -> int:
+    """Grade every new or changed submission (all with `force`), optionally of one student or lesson, `jobs` at a
+    time; 0 if all went well."""
     lessons = assignments(root)
     if assignment is not None and assignment not in lessons:
         raise ValueError(f"ASSIGNMENT={assignment!r} is not a lesson of this course; the lessons are {lessons}")
@@ -80,24 +105,47 @@ def autograde(root: Path, force: bool = False, student: str | None = None, assig
         problems.append(Problem(f"submitted/{student}", f"no gradable submission of student {student!r}"
                                 + (f" for {assignment}" if assignment else ""), "check the name and the folder"))
     record = load_record(root)
-    plan = [(s, reason) for s in subs if (reason := why_grade(root, s, record, force))]
-    failed: list[tuple[Submission, Path]] = []
-    print(f"{len(plan)} to grade, {len(subs) - len(plan)} unchanged since they were graded (FORCE=1 regrades them)")
-    api = course_api(root) if plan else None
-    for done, (sub, reason) in enumerate(plan, start=1):
-        kept = keep_previous(root, sub) if reason != "new" else None
-        log = root / "logs" / "autograde" / sub.assignment / f"{sub.student}.log"
-        if not autograde_one(api, sub.assignment, sub.student, log):
-            failed.append((sub, log))
-            print(f"[{done}/{len(plan)}] {sub.key}: nbgrader failed, see {log.relative_to(root)}")
-            continue
-        record[sub.key] = sha256(sub.notebook)
+    plan = {s.key: (s, reason) for s in subs if (reason := why_grade(root, s, record, force))}
+    print(f"{len(plan)} to grade, {len(subs) - len(plan)} unchanged since they were graded (FORCE=1 regrades them)"
+          + (f"; {min(jobs, len(plan))} at a time" if plan else ""))
+    failed: list[tuple[Submission, str, Path]] = []
+    kept: dict[str, Path | None] = {}
+    graded = 0
+    if plan:
+        prepare_gradebook(root, {sub.student for sub, _ in plan.values()})
+        for key, (sub, reason) in plan.items():
+            kept[key] = keep_previous(root, sub) if reason != "new" else None
+            record[key] = PENDING
         save_record(root, record)
-        note = f"; the earlier graded copy is kept in {kept.relative_to(root)}" if kept else ""
-        print(f"[{done}/{len(plan)}] {sub.key} ({reason}): {score(root, sub)}{note}")
-    print(f"graded {len(plan) - len(failed)}, failed {len(failed)}, not gradable {len(problems)}")
-    for sub, log in failed:
-        print(f"  failed: {sub.key}; nbgrader's log is {log.relative_to(root)}")
+    tasks = [(str(root), sub.assignment, sub.student, str(log_of(root, sub))) for sub, _ in plan.values()]
+    try:
+        with local_pool(jobs) as pool, tqdm(total=len(plan), unit="submission", disable=not plan) as bar:
+            for done, outcome in enumerate(run_all(pool, tasks), start=1):
+                sub, reason = plan[f"{outcome.student}/{outcome.assignment}"]
+                log = log_of(root, sub)
+                if outcome.ok:
+                    graded += 1
+                    record[sub.key] = sha256(sub.notebook)
+                    save_record(root, record)
+                    note = f"; the earlier graded copy is kept in {kept[sub.key].relative_to(root)}" if kept[sub.key] else ""
+                    bar.write(f"[{done}/{len(plan)}] {sub.key} ({reason}): {score(root, sub)}{note}")
+                else:
+                    failed.append((sub, outcome.reason, log))
+                    bar.write(f"[{done}/{len(plan)}] {sub.key}: failed ({outcome.reason}), see {log.relative_to(root)}")
+                bar.set_postfix(failed=len(failed))
+                bar.update()
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: graded {graded}, failed {len(failed)}, not finished {len(plan) - graded - len(failed)}; "
+              "run `make autograde` again to grade what is missing")
+        return 130
+    print(f"graded {graded}, failed {len(failed)}, not gradable {len(problems)}")
+    for sub, reason, log in failed:
+        print(f"  failed: {sub.key} ({reason}); nbgrader's log is {log.relative_to(root)}; the next run grades it again")
     for problem in problems:
         print(f"  not graded: {problem}")
     return 1 if failed or problems else 0
+
+
+def log_of(root: Path, sub: Submission) -> Path:
+    """Where nbgrader's output for grading `sub` goes."""
+    return root / "logs" / "autograde" / sub.assignment / f"{sub.student}.log"

@@ -45,7 +45,7 @@ def released(root: Path) -> set[str]:
     from nbgrader.api import Gradebook
 
     url = gradebook_url(root)
-    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///").split("?")[0]).exists():
         return set()  # no gradebook yet; opening one would create it
     with Gradebook(url) as gradebook:
         return {a.name for a in gradebook.assignments}

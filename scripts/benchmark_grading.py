@@ -1,6 +1,6 @@
 """Time grading against the floor: one autograde per lesson, `nbgrader validate`, and a batch.
 
-    python scripts/benchmark_grading.py [--runs 3] [--batch 0] [--lessons lesson1_basics ...]
+    python scripts/benchmark_grading.py [--runs 3] [--batch 0] [--lessons lesson1_basics ...] [--jobs 1,2]
 
 Builds a temporary course (the repository is untouched), releases it, submits
 each lesson's solution and times `python -m coursetools autograde` for one new
@@ -54,6 +54,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--batch", type=int, default=0, help="also grade this many lesson-1 submissions in one call")
+    parser.add_argument("--jobs", help="e.g. 1,2: grade a batch of lesson-1 submissions with each JOBS; prints "
+                        "submissions per minute, the speed-up and a projection for 300 students on 16 cores")
     parser.add_argument("--lessons", nargs="+", default=ASSIGNMENTS, choices=ASSIGNMENTS,
                         help="the lessons to autograde (default: all); validate runs when lesson1_basics is among them")
     args = parser.parse_args()
@@ -79,7 +81,22 @@ def main() -> None:
             nbformat.write(solved("lesson1_basics"), notebook)
             validate = median_of(args.runs, lambda: timed(sys.executable, "-m", "nbgrader", "validate", notebook, cwd=root))
             print(figure("nbgrader validate lesson1_basics (solved)", validate, floor))
-        if args.batch:
+        if args.jobs:
+            rates = {}
+            for jobs in [int(j) for j in args.jobs.split(",")]:
+                batch = [next(students) for _ in range(args.batch or 4)]
+                submit(root, "lesson1_basics", batch)
+                seconds = timed(sys.executable, "-m", "coursetools", "--root", root, "autograde", "--jobs", str(jobs),
+                                cwd=ROOT)
+                rates[jobs] = 60 * len(batch) / seconds
+                print(f"autograde JOBS={jobs}: {len(batch)} lesson-1 submissions in {seconds:.0f} s, "
+                      f"{rates[jobs]:.1f} per minute, {seconds / len(batch) / floor:.1f}x floor per submission")
+            one, most = min(rates), max(rates)
+            speedup = rates[most] / rates[one]
+            per_core = rates[most] / most  # submissions per minute per grader, at the largest JOBS measured
+            print(f"speed-up JOBS={most} over JOBS={one}: {speedup:.2f}x (goal >= 1.7x on 2 cores); "
+                  f"300 students on 16 cores at that rate per grader: {300 / (16 * per_core):.0f} min")
+        if args.batch and not args.jobs:
             batch = [next(students) for _ in range(args.batch)]
             submit(root, "lesson1_basics", batch)
             seconds = timed(sys.executable, "-m", "coursetools", "--root", root, "autograde", cwd=ROOT)

@@ -16,6 +16,20 @@ POPULAR_MINUS_HEARD = '''def fit_recommender(train, tracks):
 SAME_LIST_FOR_EVERYONE = '''def fit_recommender(train, tracks):
     top = np.argsort(-np.bincount(train["track"], minlength=len(tracks)), kind="stable")
     return lambda user_ids, k: np.tile(top[:k], (len(user_ids), 1))'''
+# EASE^R on log(1 + plays), written out in full (the solution's answer without gaps 5 and 6): it beats the reference
+EASE_ON_PLAYS = '''def fit_recommender(train, tracks):
+    n_users, n_tracks = int(train["user"].max()) + 1, len(tracks)
+    X = sp.csr_matrix((np.log1p(train["plays"].to_numpy(dtype=float)), (train["user"], train["track"])),
+                      shape=(n_users, n_tracks))
+    P = np.linalg.inv((X.T @ X).toarray() + 1000.0 * np.eye(n_tracks))
+    B = -P / np.diag(P)
+    np.fill_diagonal(B, 0.0)
+
+    def recommend(user_ids, k):
+        scores = np.asarray(X[user_ids] @ B)
+        scores[X[user_ids].nonzero()] = -np.inf
+        return np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    return recommend'''
 # item-kNN with cosine similarities, a method of its own
 ITEM_KNN = '''def fit_recommender(train, tracks):
     n_users, n_tracks = int(train["user"].max()) + 1, len(tracks)

@@ -65,8 +65,8 @@ def digest(folder: Path) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def graded_course(tmp_path_factory):
     root = copy_course(tmp_path_factory.mktemp("course"))
-    with open(root / "nbgrader_config.py", "a") as config:  # the runaway cell is stopped after 30 s, not 60;
-        config.write("\nc.Execute.timeout = c.ExecutePreprocessor.timeout = 30\n")  # the slowest cell takes 5-10
+    with open(root / "nbgrader_config.py", "a") as config:  # the runaway cell is stopped after 40 s, not 60; the
+        config.write("\nc.Execute.timeout = c.ExecutePreprocessor.timeout = 40\n")  # slowest takes 5-10 s, 15 when busy
     course(root, "release")
     answers, edits, fails = WRONG_ANSWERS[HIDDEN_CHECK_CASE]  # its feedback shows a hidden check's message
     expected = {HIDDEN_CHECK_CASE: (submission(answers, edits), fails), **special_submissions()}
@@ -79,7 +79,7 @@ def graded_course(tmp_path_factory):
     (shadow / "__init__.py").write_text('raise ImportError("a copied helpers package must not be used")\n')
     submitted = digest(root / "submitted")
     start = time.perf_counter()
-    course(root, "autograde")
+    course(root, "autograde", "--jobs", "2")
     seconds = time.perf_counter() - start
     print(f"\nautograded {len(expected)} submissions in {seconds:.0f} s ({seconds / len(expected):.1f} s each)")
     course(root, "feedback")
@@ -173,7 +173,7 @@ def test_rerunning_every_step_loses_no_grade_and_no_submission(graded_course):
     root, _, submitted = graded_course
     before = {s: scores(root, s) for s in ("solution", HIDDEN_CHECK_CASE, "blank")}
     course(root, "release")
-    course(root, "autograde")
+    course(root, "autograde", "--jobs", "2")
     course(root, "feedback")
     course(root, "grades")
     assert (root / "gradebook.db").exists()

@@ -1,0 +1,142 @@
+"""`make autograde JOBS=N` on the tiny course, with the real nbgrader and the SQLite gradebook: many graders side
+by side grade every submission once, with the right scores; a grader killed mid-run, or Ctrl-C on the whole run,
+loses nothing, and the next run grades what is missing."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+from nbgrader.api import Grade, Gradebook
+
+from conftest import ROOT
+from notebook_tools import coursetools
+from tiny_course import make_tiny_course, submit
+
+RIGHT, WRONG = "answer = 42", "answer = 41"
+
+
+def waits_for(flag: Path) -> str:
+    """An answer that is right, but only once the file `flag` exists: a submission the test can hold mid-grading."""
+    return f"import os, time\nwhile not os.path.exists({str(flag)!r}):\n    time.sleep(0.1)\nanswer = 42"
+
+
+@pytest.fixture(scope="module")
+def released(tmp_path_factory) -> Path:
+    root = make_tiny_course(tmp_path_factory.mktemp("course"))
+    coursetools(root, "release")
+    return root
+
+
+@pytest.fixture
+def course(released, tmp_path) -> Path:
+    return Path(shutil.copytree(released, tmp_path / "course"))
+
+
+def gradebook_scores(root: Path) -> dict[str, float]:
+    """student -> score of their lesson "tiny" submission, and a check that each has exactly one grade row."""
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        rows = gb.db.query(Grade).count()
+        scores = {s.student.id: s.score for s in gb.find_assignment("tiny").submissions}
+    assert rows == len(scores), f"{rows} grade rows for {len(scores)} submissions (one graded cell each)"
+    return scores
+
+
+def start_autograde(root: Path, *args: str) -> subprocess.Popen:
+    """`python -m coursetools autograde ARGS` in its own session (so that a Ctrl-C can reach all of it)."""
+    return subprocess.Popen([sys.executable, "-m", "coursetools", "--root", str(root), "autograde", *args], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+
+def grader_of(run: subprocess.Popen, student: str, timeout: float = 60) -> psutil.Process:
+    """The nbgrader process that grades a student whose id holds `student`, once its kernel runs."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for child in psutil.Process(run.pid).children(recursive=True):
+            try:
+                command = child.cmdline()
+                if "autograde" in command and any(student in part for part in command) and child.children():
+                    return child
+            except psutil.Error:
+                continue
+        time.sleep(0.1)
+    raise AssertionError(f"no grading process for {student} with a running kernel within {timeout} s")
+
+
+def end_session(run: subprocess.Popen) -> None:
+    """Kill whatever the run left behind in its session (a killed grader's kernel, say)."""
+    for process in psutil.process_iter():
+        try:
+            if process.pid != os.getpid() and os.getsid(process.pid) == run.pid:
+                process.kill()
+        except (psutil.Error, ProcessLookupError):
+            pass
+
+
+def test_graders_side_by_side_grade_each_submission_once_with_the_right_score(course):
+    expected = {f"s{i:02d}": 0.0 if i % 4 == 0 else 1.0 for i in range(16)}
+    for student, points in expected.items():
+        submit(course, student, "tiny", RIGHT if points else WRONG)
+    result = coursetools(course, "autograde", "--jobs", "4")
+    assert "16 to grade" in result.stdout and "4 at a time" in result.stdout
+    assert "graded 16, failed 0" in result.stdout, result.stdout
+    assert gradebook_scores(course) == expected
+    logs = "".join(p.read_text() for p in (course / "logs" / "autograde" / "tiny").glob("*.log"))
+    assert "database is locked" not in logs and "Address already in use" not in logs
+    assert "16/16" in result.stderr, "the progress bar counts to the end"
+    assert "0 to grade, 16 unchanged" in coursetools(course, "autograde", "--jobs", "4").stdout
+
+
+def test_a_grader_killed_midway_is_reported_and_graded_by_the_next_run(course, tmp_path):
+    flag = tmp_path / "go"
+    for student in ("ann", "ben", "cat"):
+        submit(course, student, "tiny", RIGHT)
+    submit(course, "victim", "tiny", waits_for(flag))
+    run = start_autograde(course, "--jobs", "2")
+    try:
+        grader_of(run, "victim").send_signal(signal.SIGKILL)
+        out, err = run.communicate(timeout=300)
+    finally:
+        end_session(run)
+    assert run.returncode == 1, out + err
+    assert "victim/tiny: failed (killed by SIGKILL)" in out and "graded 3, failed 1" in out, out
+    flag.touch()
+    again = coursetools(course, "autograde", "--jobs", "2")
+    assert "1 to grade, 3 unchanged" in again.stdout and "victim/tiny (" in again.stdout, again.stdout
+    assert gradebook_scores(course) == {"ann": 1.0, "ben": 1.0, "cat": 1.0, "victim": 1.0}
+
+
+def test_ctrl_c_stops_the_run_and_a_rerun_grades_only_what_is_missing(course, tmp_path):
+    flag = tmp_path / "go"
+    for student in ("ann", "ben"):
+        submit(course, student, "tiny", RIGHT)
+    for student in ("slow1", "slow2", "slow3"):
+        submit(course, student, "tiny", waits_for(flag))
+    run = start_autograde(course, "--jobs", "2")
+    record = course / "autograded" / ".submission-hashes.json"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:  # wait until the two quick ones are graded
+            done = json.loads(record.read_text()) if record.exists() else {}
+            if sum(value != "pending" for value in done.values()) == 2:
+                break
+            time.sleep(0.2)
+        grader_of(run, "slow")  # and a slow one is being graded
+        os.killpg(run.pid, signal.SIGINT)  # Ctrl-C in a terminal reaches the whole foreground group
+        out, err = run.communicate(timeout=120)
+    finally:
+        end_session(run)
+    assert run.returncode == 130 and "interrupted: graded 2" in out, out + err
+    assert "Traceback" not in err
+    flag.touch()
+    again = coursetools(course, "autograde", "--jobs", "2")
+    assert "3 to grade, 2 unchanged" in again.stdout, again.stdout
+    assert gradebook_scores(course) == {"ann": 1.0, "ben": 1.0, "slow1": 1.0, "slow2": 1.0, "slow3": 1.0}
