@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -32,6 +33,23 @@ def film_data():
     import helpers
 
     return helpers.make_film_data()
+
+
+@pytest.fixture(scope="module")
+def released_template(tmp_path_factory) -> Path:
+    """The tiny course (tests/tiny_course.py) after `make release`, made once per test file."""
+    from notebook_tools import coursetools
+    from tiny_course import make_tiny_course
+
+    root = make_tiny_course(tmp_path_factory.mktemp("template"))
+    coursetools(root, "release")
+    return root
+
+
+@pytest.fixture
+def released_course(released_template, tmp_path) -> Path:
+    """A fresh copy of the released tiny course (gradebook included)."""
+    return Path(shutil.copytree(released_template, tmp_path / "course"))
 
 
 # The slowest test files, slowest first. pytest-xdist's workers take whole files in

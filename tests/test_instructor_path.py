@@ -4,7 +4,6 @@ what gets graded, what is refused and why, resubmissions, and grades that tell "
 from __future__ import annotations
 
 import csv
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,20 +18,6 @@ from tiny_course import LESSONS, make_tiny_course, submit
 @pytest.fixture
 def tiny_course(tmp_path) -> Path:
     return make_tiny_course(tmp_path)
-
-
-@pytest.fixture(scope="module")
-def released_template(tmp_path_factory) -> Path:
-    """The tiny course after `make release`, made once (each nbgrader command takes seconds to start)."""
-    root = make_tiny_course(tmp_path_factory.mktemp("template"))
-    coursetools(root, "release")
-    return root
-
-
-@pytest.fixture
-def released_course(released_template, tmp_path) -> Path:
-    """A fresh copy of the released tiny course (gradebook included)."""
-    return Path(shutil.copytree(released_template, tmp_path / "course"))
 
 
 def scores(root: Path) -> dict[tuple[str, str], str]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -14,12 +13,11 @@ import time
 from pathlib import Path
 
 import psutil
-import pytest
 from nbgrader.api import Grade, Gradebook
 
 from conftest import ROOT
 from notebook_tools import coursetools
-from tiny_course import make_tiny_course, submit
+from tiny_course import submit
 
 RIGHT, WRONG = "answer = 42", "answer = 41"
 
@@ -27,18 +25,6 @@ RIGHT, WRONG = "answer = 42", "answer = 41"
 def waits_for(flag: Path) -> str:
     """An answer that is right, but only once the file `flag` exists: a submission the test can hold mid-grading."""
     return f"import os, time\nwhile not os.path.exists({str(flag)!r}):\n    time.sleep(0.1)\nanswer = 42"
-
-
-@pytest.fixture(scope="module")
-def released(tmp_path_factory) -> Path:
-    root = make_tiny_course(tmp_path_factory.mktemp("course"))
-    coursetools(root, "release")
-    return root
-
-
-@pytest.fixture
-def course(released, tmp_path) -> Path:
-    return Path(shutil.copytree(released, tmp_path / "course"))
 
 
 def gradebook_scores(root: Path) -> dict[str, float]:
@@ -81,7 +67,8 @@ def end_session(run: subprocess.Popen) -> None:
             pass
 
 
-def test_graders_side_by_side_grade_each_submission_once_with_the_right_score(course):
+def test_graders_side_by_side_grade_each_submission_once_with_the_right_score(released_course):
+    course = released_course
     expected = {f"s{i:02d}": 0.0 if i % 4 == 0 else 1.0 for i in range(16)}
     for student, points in expected.items():
         submit(course, student, "tiny", RIGHT if points else WRONG)
@@ -95,7 +82,8 @@ def test_graders_side_by_side_grade_each_submission_once_with_the_right_score(co
     assert "0 to grade, 16 unchanged" in coursetools(course, "autograde", "--jobs", "4").stdout
 
 
-def test_a_grader_killed_midway_is_reported_and_graded_by_the_next_run(course, tmp_path):
+def test_a_grader_killed_midway_is_reported_and_graded_by_the_next_run(released_course, tmp_path):
+    course = released_course
     flag = tmp_path / "go"
     for student in ("ann", "ben", "cat"):
         submit(course, student, "tiny", RIGHT)
@@ -114,7 +102,8 @@ def test_a_grader_killed_midway_is_reported_and_graded_by_the_next_run(course, t
     assert gradebook_scores(course) == {"ann": 1.0, "ben": 1.0, "cat": 1.0, "victim": 1.0}
 
 
-def test_ctrl_c_stops_the_run_and_a_rerun_grades_only_what_is_missing(course, tmp_path):
+def test_ctrl_c_stops_the_run_and_a_rerun_grades_only_what_is_missing(released_course, tmp_path):
+    course = released_course
     flag = tmp_path / "go"
     for student in ("ann", "ben"):
         submit(course, student, "tiny", RIGHT)
