@@ -1,5 +1,6 @@
 """nbgrader configuration for the course (loaded by every nbgrader command run here)."""
 
+import os
 import re
 from pathlib import Path
 
@@ -19,7 +20,10 @@ c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "notebooks"
 # The gradebook lives in the course root; it is git-ignored and no target deletes it. Graders running
 # side by side (make autograde JOBS=N) wait up to 60 s for one another's writes instead of failing.
-c.CourseDirectory.db_url = f"sqlite:///{COURSE_ROOT / 'gradebook.db'}?timeout=60"
+# NBGRADER_DB_URL, if set, points every command at another database instead, for example a PostgreSQL
+# gradebook shared by several graders: postgresql+psycopg://USER:PASSWORD@HOST:5432/gradebook
+c.CourseDirectory.db_url = (os.environ.get("NBGRADER_DB_URL")
+                            or f"sqlite:///{COURSE_ROOT / 'gradebook.db'}?timeout=60")
 # `helpers` is installed in the venv. A copy handed in with a submission is not
 # copied for grading, so it cannot shadow the installed package.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "helpers", "*.py"]

@@ -52,6 +52,20 @@ def released_course(released_template, tmp_path) -> Path:
     return Path(shutil.copytree(released_template, tmp_path / "course"))
 
 
+@pytest.fixture(scope="session")
+def postgres():
+    """A private PostgreSQL server for this test session: (base URL, its binaries). Skipped where PostgreSQL is not
+    installed, except under CI (CI is set), where that is a failure."""
+    from postgres_server import INSTALL, binaries, private_server
+
+    if binaries() is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI needs PostgreSQL's server; .ci/run installs it with: {INSTALL}")
+        pytest.skip(f"PostgreSQL's server is not installed; install it with: {INSTALL}")
+    with private_server() as server:
+        yield server
+
+
 # The slowest test files, slowest first. pytest-xdist's workers take whole files in
 # collection order, so starting with these lets the two workers finish together.
 SLOW_FIRST = ("test_grading_pipeline.py", "test_lesson_notebooks.py", "test_gap_messages.py", "test_challenge_grading.py",

@@ -13,11 +13,12 @@ import time
 from pathlib import Path
 
 import psutil
+import pytest
 from nbgrader.api import Grade, Gradebook
 
 from conftest import ROOT
 from notebook_tools import coursetools
-from tiny_course import submit
+from tiny_course import make_tiny_course, submit
 
 RIGHT, WRONG = "answer = 42", "answer = 41"
 
@@ -29,7 +30,7 @@ def waits_for(flag: Path) -> str:
 
 def gradebook_scores(root: Path) -> dict[str, float]:
     """student -> score of their lesson "tiny" submission, and a check that each has exactly one grade row."""
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+    with Gradebook(os.environ.get("NBGRADER_DB_URL") or f"sqlite:///{root / 'gradebook.db'}") as gb:
         rows = gb.db.query(Grade).count()
         scores = {s.student.id: s.score for s in gb.find_assignment("tiny").submissions}
     assert rows == len(scores), f"{rows} grade rows for {len(scores)} submissions (one graded cell each)"
@@ -67,8 +68,25 @@ def end_session(run: subprocess.Popen) -> None:
             pass
 
 
-def test_graders_side_by_side_grade_each_submission_once_with_the_right_score(released_course):
-    course = released_course
+@pytest.fixture(params=["sqlite", "postgresql"])
+def course_on(request, tmp_path, monkeypatch) -> Path:
+    """The released tiny course with its gradebook in SQLite (the default) or in a fresh PostgreSQL database,
+    which NBGRADER_DB_URL points every command at."""
+    if request.param == "sqlite":
+        return request.getfixturevalue("released_course")
+    from postgres_server import create_database
+
+    base_url, bin_dir = request.getfixturevalue("postgres")
+    monkeypatch.setenv("NBGRADER_DB_URL", create_database(base_url, bin_dir, f"gradebook_{tmp_path.name[-20:]}"))
+    (tmp_path / "course").mkdir()
+    root = make_tiny_course(tmp_path / "course")
+    coursetools(root, "release")
+    assert not (root / "gradebook.db").exists(), "the gradebook should be in PostgreSQL"
+    return root
+
+
+def test_graders_side_by_side_grade_each_submission_once_with_the_right_score(course_on):
+    course = course_on
     expected = {f"s{i:02d}": 0.0 if i % 4 == 0 else 1.0 for i in range(16)}
     for student, points in expected.items():
         submit(course, student, "tiny", RIGHT if points else WRONG)
