@@ -3,7 +3,7 @@
     python -m coursetools student-notebooks [--check] [--force]   # notebooks/ from solutions/
     python -m coursetools student-bundle     # dist/recsys-course-student.zip: what students get
     python -m coursetools release            # student notebooks + register the lessons in the gradebook
-    python -m coursetools autograde [--force] [--student ID] [--assignment LESSON] [--jobs N]
+    python -m coursetools autograde [--force] [--student ID] [--assignment LESSON] [--jobs N | --scheduler URL]
     python -m coursetools feedback           # feedback/<student>/<lesson>/<lesson>.html, hidden tests removed
     python -m coursetools grades             # grades.csv, one row per student and lesson
     python -m coursetools leaderboard        # leaderboard.csv and .html: the challenge ranked by hidden Recall@20
@@ -46,6 +46,7 @@ def parser() -> argparse.ArgumentParser:
     grade.add_argument("--assignment", help="grade only this lesson")
     grade.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                        help="grade this many submissions at once (default: the number of cores)")
+    grade.add_argument("--scheduler", help="grade on the Dask cluster whose scheduler is here (tcp://host:8786)")
     sub.add_parser("feedback", help="HTML feedback per student, without hidden tests")
     export = sub.add_parser("grades", help="export scores to CSV, with a status column")
     export.add_argument("--out", type=Path, default=Path("grades.csv"))
@@ -66,7 +67,7 @@ def main() -> int:
     if args.step == "release":
         return student_notebooks(root, register=True)
     if args.step == "autograde":
-        return autograde(root, args.force, args.student, args.assignment, args.jobs)
+        return autograde(root, args.force, args.student, args.assignment, args.jobs, args.scheduler)
     if args.step == "feedback":
         return feedback(root)
     if args.step == "leaderboard":
@@ -75,4 +76,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except (ValueError, KeyError, FileNotFoundError) as error:  # a bad argument or setting: say which, no traceback
+        sys.exit(f"error: {error}")

@@ -13,7 +13,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from coursetools.nbgrader_cli import assignments, gradebook_url, released
-from coursetools.parallel import local_pool, run_all
+from coursetools.parallel import dask_pool, local_pool, run_all
 from coursetools.submissions import Problem, Submission, find_submissions, sha256
 
 RECORD = Path("autograded") / ".submission-hashes.json"  # student/lesson -> sha256 of the notebook last graded
@@ -92,9 +92,9 @@ def prepare_gradebook(root: Path, students: set[str]) -> None:
 
 
 def autograde(root: Path, force: bool = False, student: str | None = None, assignment: str | None = None,
-              jobs: int = 1) -> int:
+              jobs: int = 1, scheduler: str | None = None) -> int:
     """Grade every new or changed submission (all with `force`), optionally of one student or lesson, `jobs` at a
-    time; 0 if all went well."""
+    time here or on the Dask cluster at `scheduler`; 0 if all went well."""
     lessons = assignments(root)
     if assignment is not None and assignment not in lessons:
         raise ValueError(f"ASSIGNMENT={assignment!r} is not a lesson of this course; the lessons are {lessons}")
@@ -107,7 +107,8 @@ def autograde(root: Path, force: bool = False, student: str | None = None, assig
     record = load_record(root)
     plan = {s.key: (s, reason) for s in subs if (reason := why_grade(root, s, record, force))}
     print(f"{len(plan)} to grade, {len(subs) - len(plan)} unchanged since they were graded (FORCE=1 regrades them)"
-          + (f"; {min(jobs, len(plan))} at a time" if plan else ""))
+          + (f"; on the Dask cluster at {scheduler}" if plan and scheduler else "")
+          + (f"; {min(jobs, len(plan))} at a time" if plan and not scheduler else ""))
     failed: list[tuple[Submission, str, Path]] = []
     kept: dict[str, Path | None] = {}
     graded = 0
@@ -119,7 +120,8 @@ def autograde(root: Path, force: bool = False, student: str | None = None, assig
         save_record(root, record)
     tasks = [(str(root), sub.assignment, sub.student, str(log_of(root, sub))) for sub, _ in plan.values()]
     try:
-        with local_pool(jobs) as pool, tqdm(total=len(plan), unit="submission", disable=not plan) as bar:
+        with (dask_pool(scheduler) if scheduler else local_pool(jobs)) as pool, \
+                tqdm(total=len(plan), unit="submission", disable=not plan) as bar:
             for done, outcome in enumerate(run_all(pool, tasks), start=1):
                 sub, reason = plan[f"{outcome.student}/{outcome.assignment}"]
                 log = log_of(root, sub)

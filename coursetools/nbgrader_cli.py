@@ -7,8 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-# `python -m nbgrader`, without the 2.3 s import of rfc3987-syntax (see coursetools/__init__.py)
-NBGRADER_MAIN = "import sys; sys.modules['rfc3987_syntax'] = None; from nbgrader.apps.nbgraderapp import main; main()"
+# `python -m nbgrader`, without the 2.3 s import of rfc3987-syntax (see coursetools/__init__.py). On Linux it also
+# asks to be killed when the process that started it dies (prctl PR_SET_PDEATHSIG = 1, SIGKILL = 9), so that a grader
+# whose Dask worker or run was killed does not grade on, unseen, beside its retry.
+NBGRADER_MAIN = ("import ctypes, sys; sys.modules['rfc3987_syntax'] = None\n"
+                 "try:\n    ctypes.CDLL(None).prctl(1, 9)\nexcept (OSError, AttributeError):\n    pass\n"
+                 "from nbgrader.apps.nbgraderapp import main; main()")
 
 
 def assignments(root: Path) -> list[str]:

@@ -1,11 +1,14 @@
-"""Grading many submissions at once: each one the real `nbgrader autograde` in its own process, run N at a time."""
+"""Grading many submissions at once: each one the real `nbgrader autograde` in its own process, run N at a time on
+this machine, or by the workers of a Dask cluster that share the course folder."""
 
 from __future__ import annotations
 
 import signal
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import as_completed as local_as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,19 +47,41 @@ def grade_in_own_process(root: str, assignment: str, student: str, log: str) -> 
                    time.perf_counter() - start)
 
 
-def local_pool(jobs: int) -> ThreadPoolExecutor:
-    """A pool that runs `jobs` grading processes at a time on this machine (each thread waits on one process)."""
+@contextmanager
+def local_pool(jobs: int) -> Iterator[tuple[Callable, Callable]]:
+    """(submit, as_completed) that run `jobs` grading processes at a time on this machine (a thread waits on each)."""
     if jobs < 1:
         raise ValueError(f"JOBS must be 1 or more, got {jobs}")
-    return ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grader")
+    with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grader") as pool:
+        yield pool.submit, local_as_completed
 
 
-def run_all(pool, tasks: list[tuple[str, str, str, str]], as_completed=local_as_completed):
-    """Submit one grading per task (root, assignment, student, log) to `pool`; yield each Outcome as it finishes."""
-    futures: list[Future] = [pool.submit(grade_in_own_process, *task) for task in tasks]
+@contextmanager
+def dask_pool(scheduler: str) -> Iterator[tuple[Callable, Callable]]:
+    """(submit, as_completed) that send each grading to the Dask cluster whose scheduler is at `scheduler`."""
+    from distributed import Client, as_completed
+
     try:
-        for future in as_completed(futures):
-            yield future.result()
+        client = Client(scheduler, timeout="10s")
+    except OSError as error:
+        raise ValueError(f"SCHEDULER={scheduler!r}: no Dask scheduler answers there ({error}); start one with "
+                         "`dask scheduler` and workers with `dask worker SCHEDULER`") from None
+    with client:  # pure=False: grading the same submission again is new work, not a cached result
+        yield (lambda fn, *args: client.submit(fn, *args, pure=False)), as_completed
+
+
+def run_all(pool: tuple[Callable, Callable], tasks: list[tuple[str, str, str, str]]) -> Iterator[Outcome]:
+    """Submit one grading per task (root, assignment, student, log) with `pool`'s submit; yield each Outcome as it
+    finishes. A task whose worker died, on a cluster, is an Outcome with that reason."""
+    submit, as_completed = pool
+    futures = {submit(grade_in_own_process, *task): task for task in tasks}
+    try:
+        for future in as_completed(list(futures)):
+            try:
+                yield future.result()
+            except Exception as error:  # noqa: BLE001  (Dask's KilledWorker, a lost connection: say which and go on)
+                _, assignment, student, _ = futures[future]
+                yield Outcome(assignment, student, False, f"worker failed: {type(error).__name__}", 0.0)
     finally:  # interrupted: what has not started yet never will
         for future in futures:
             future.cancel()

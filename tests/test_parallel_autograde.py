@@ -147,3 +147,64 @@ def test_ctrl_c_stops_the_run_and_a_rerun_grades_only_what_is_missing(released_c
     again = coursetools(course, "autograde", "--jobs", "2")
     assert "3 to grade, 2 unchanged" in again.stdout, again.stdout
     assert gradebook_scores(course) == {"ann": 1.0, "ben": 1.0, "slow1": 1.0, "slow2": 1.0, "slow3": 1.0}
+
+
+def graders_of(student: str) -> list[psutil.Process]:
+    """Every nbgrader process on this machine that grades `student`."""
+    found = []
+    for process in psutil.process_iter():
+        try:
+            command = process.cmdline()
+            if "autograde" in command and student in command and process.children():
+                found.append(process)
+        except psutil.Error:
+            continue
+    return found
+
+
+def kill_what_runs_in(folder: Path) -> None:
+    """Kill the processes whose working folder is below `folder` (a killed grader's orphaned kernel, say)."""
+    for process in psutil.process_iter():
+        try:
+            if process.pid != os.getpid() and Path(process.cwd()).is_relative_to(folder):
+                process.kill()
+        except (psutil.Error, ValueError):
+            pass
+
+
+def test_a_dask_cluster_grades_alike_and_retries_the_work_of_a_worker_that_died(released_course, tmp_path):
+    from distributed import LocalCluster
+
+    course, flag = released_course, tmp_path / "go"
+    for student in ("ann", "ben", "cat"):
+        submit(course, student, "tiny", RIGHT)
+    submit(course, "victim", "tiny", waits_for(flag))
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster:
+        run = start_autograde(course, "--scheduler", cluster.scheduler_address)
+        try:
+            deadline = time.monotonic() + 120
+            while not (first := graders_of("victim")) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert first, "the cluster never started grading victim"
+            first[0].parent().kill()  # the Dask worker process running that grader dies mid-run
+            while not [p for p in graders_of("victim") if p.pid != first[0].pid]:  # retried on the other worker
+                assert time.monotonic() < deadline, "the victim's grading was not retried on another worker"
+                time.sleep(0.2)
+            flag.touch()
+            out, err = run.communicate(timeout=300)
+        finally:
+            end_session(run)
+            kill_what_runs_in(course)
+    assert run.returncode == 0 and "on the Dask cluster at tcp://127.0.0.1" in out and "graded 4, failed 0" in out, \
+        out + err[-2000:]
+    assert not psutil.pid_exists(first[0].pid) or first[0].status() == psutil.STATUS_ZOMBIE, \
+        "the killed worker's grader should have died with it"
+    assert gradebook_scores(course) == {"ann": 1.0, "ben": 1.0, "cat": 1.0, "victim": 1.0}
+
+
+def test_a_scheduler_that_does_not_answer_is_named(released_course):
+    submit(released_course, "ann", "tiny", RIGHT)
+    result = coursetools(released_course, "autograde", "--scheduler", "tcp://127.0.0.1:9", check=False)
+    assert result.returncode != 0 and "SCHEDULER='tcp://127.0.0.1:9': no Dask scheduler answers there" in result.stderr
+    assert "Traceback" not in result.stderr
