@@ -4,8 +4,13 @@ import os
 import re
 from pathlib import Path
 
-from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
-from nbgrader.preprocessors import ClearHiddenTests, GetGrades
+from nbclient.exceptions import DeadKernelError
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbformat import NotebookNode
+from nbgrader.preprocessors import (
+    AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, Execute, GetGrades, IgnorePattern, LimitOutput,
+    SaveAutoGrades,
+)
 from traitlets import List
 
 c = get_config()  # noqa: F821  (provided by nbgrader when it loads this file)
@@ -81,6 +86,35 @@ class ClearHiddenTestsAndTracebacks(ClearHiddenTests):
                     output.traceback = [f"{output.ename}: {output.evalue}{origin}"]
         return cell, resources
 
+
+def died(message: str) -> NotebookNode:
+    """An error output for a cell that a dead kernel did not run to the end."""
+    return NotebookNode(output_type="error", ename="DeadKernelError", evalue=message, traceback=[f"DeadKernelError: {message}"])
+
+
+class ExecuteThroughADeadKernel(Execute):
+    """nbgrader's Execute, but a kernel that dies (os._exit, a crash) costs the cells it could not run, which score 0,
+    instead of the whole submission, which nbgrader would otherwise drop without a grade."""
+
+    def preprocess(self, nb, resources=None, km=None):
+        self.kernel_died = False
+        return super().preprocess(nb, resources, km)
+
+    def preprocess_cell(self, cell, resources, index):
+        if self.kernel_died:
+            if cell.cell_type == "code":
+                cell.outputs = [died("not run: the kernel died in an earlier cell")]
+            return cell, resources
+        try:
+            return super().preprocess_cell(cell, resources, index)
+        except DeadKernelError:
+            self.kernel_died = True
+            cell.outputs.append(died("the kernel died while running this cell"))
+            return cell, resources
+
+
+c.Autograde.autograde_preprocessors = [ExecuteThroughADeadKernel, IgnorePattern, ClearMetadataPreprocessor,
+                                       LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
 
 # nbgrader's feedback shows hidden tests by default; this list leaves them out.
 c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, ClearHiddenTestsAndTracebacks]

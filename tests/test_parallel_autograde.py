@@ -208,3 +208,14 @@ def test_a_scheduler_that_does_not_answer_is_named(released_course):
     result = coursetools(released_course, "autograde", "--scheduler", "tcp://127.0.0.1:9", check=False)
     assert result.returncode != 0 and "SCHEDULER='tcp://127.0.0.1:9': no Dask scheduler answers there" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_kernel_that_dies_costs_the_cells_it_lost_and_the_submission_keeps_its_grade_row(released_course):
+    course = released_course
+    submit(course, "dies", "tiny", "import os\nos._exit(1)")  # the kernel dies in the gap, before the check runs
+    submit(course, "fine", "tiny", RIGHT)
+    result = coursetools(course, "autograde", "--jobs", "2")
+    assert "graded 2, failed 0" in result.stdout and "dies/tiny (new): 0/1" in result.stdout, result.stdout
+    assert gradebook_scores(course) == {"dies": 0.0, "fine": 1.0}
+    graded = (course / "autograded" / "dies" / "tiny" / "tiny.ipynb").read_text()
+    assert "the kernel died while running this cell" in graded and "not run: the kernel died in an earlier cell" in graded
