@@ -1,7 +1,8 @@
-"""Grading one submission with nbgrader's own Python API, in this process, with all its output in a log file.
+"""nbgrader's own Python API in this process (release uses it), with all its output in a log file.
 
-The command line `nbgrader autograde` spends about 5 s importing nbgrader before
-it grades anything; the API pays that once per process, however many it grades.
+The command line spends seconds importing nbgrader before it does anything; the API pays that once per process.
+Autograding uses the command line instead, one process per submission (coursetools/parallel.py), so that graders
+run side by side and a crash costs one submission.
 """
 
 from __future__ import annotations
@@ -55,8 +56,3 @@ def logged(log: Path, step: Callable[[], dict]) -> bool:
     with open(log, "a") as out:
         out.write(result.get("log", "") + result.get("error", ""))
     return bool(result["success"])
-
-
-def autograde_one(api, assignment: str, student: str, log: Path) -> bool:
-    """`nbgrader autograde assignment --student student --force` through `api`; its log goes to `log`. True if it succeeded."""
-    return logged(log, lambda: api.autograde(assignment, student, force=True, create=True))
