@@ -35,9 +35,10 @@ student-bundle: $(STAMP) ## instructors: write dist/recsys-course-student.zip, w
 release: $(STAMP) ## instructors: regenerate notebooks/ and register the lessons in the gradebook
 	$(COURSE) release
 
-autograde: $(STAMP) ## instructors: grade new and changed submissions, JOBS at a time or on SCHEDULER= (FORCE=1 all, STUDENT=, ASSIGNMENT=)
+autograde: $(STAMP) ## instructors: grade new and changed submissions in the sandbox, JOBS at a time or on SCHEDULER= (FORCE=1 all, STUDENT=, ASSIGNMENT=, UNSANDBOXED=1)
 	$(COURSE) autograde $(if $(FORCE),--force) $(if $(STUDENT),--student $(STUDENT)) \
-	  $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)) $(if $(JOBS),--jobs $(JOBS)) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
+	  $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)) $(if $(JOBS),--jobs $(JOBS)) $(if $(SCHEDULER),--scheduler $(SCHEDULER)) \
+	  $(if $(UNSANDBOXED),--unsandboxed)
 
 feedback: $(STAMP) ## instructors: write feedback/<student>/<lesson>/<lesson>.html
 	$(COURSE) feedback

@@ -2,6 +2,7 @@
 
 import os
 import re
+import shutil
 from pathlib import Path
 
 from nbclient.exceptions import DeadKernelError
@@ -12,6 +13,10 @@ from nbgrader.preprocessors import (
     SaveAutoGrades,
 )
 from traitlets import List
+
+from coursetools import sandbox
+from coursetools.trusted import VerifyExports
+from helpers.exports import FOLDER as EXPORTS
 
 c = get_config()  # noqa: F821  (provided by nbgrader when it loads this file)
 
@@ -49,6 +54,9 @@ load_subconfig(str(STUDENT_CONFIG))  # noqa: F821
 # interrupted, scored 0, and grading goes on with the next cell.
 c.ExecutePreprocessor.timeout = c.Execute.timeout
 c.Execute.interrupt_on_timeout = True
+# Grading kernels run in the sandbox (coursetools/sandbox.py), which shows them nothing of the course folder but the
+# venv, the helpers and their own submission; caps: GRADING_MEMORY_GB and the others in sandbox.Caps.
+c.SandboxedKernelManager.course_root = str(COURSE_ROOT)
 # Students re-submitting a notebook with a graded cell deleted get it back.
 c.OverwriteCells.add_missing_cells = True
 
@@ -93,11 +101,19 @@ def died(message: str) -> NotebookNode:
 
 
 class ExecuteThroughADeadKernel(Execute):
-    """nbgrader's Execute, but a kernel that dies (os._exit, a crash) costs the cells it could not run, which score 0,
-    instead of the whole submission, which nbgrader would otherwise drop without a grade."""
+    """nbgrader's Execute, with its kernel in the grading sandbox (unless GRADING_SANDBOX=off); and a kernel that dies
+    (os._exit, a crash) costs the cells it could not run, which score 0, instead of the whole submission, which nbgrader
+    would otherwise drop without a grade."""
+
+    def __init__(self, **kwargs):
+        if sandbox.wanted():  # nbgrader's own __init__ would set AsyncKernelManager, whatever the config says
+            kwargs.setdefault("kernel_manager_class", sandbox.SandboxedKernelManager)
+        super().__init__(**kwargs)
 
     def preprocess(self, nb, resources=None, km=None):
         self.kernel_died = False
+        # What the graded cells export is read back after the run (VerifyExports); none may come with the submission.
+        shutil.rmtree(Path(resources["metadata"]["path"]) / EXPORTS, ignore_errors=True)
         return super().preprocess(nb, resources, km)
 
     def preprocess_cell(self, cell, resources, index):
@@ -113,7 +129,9 @@ class ExecuteThroughADeadKernel(Execute):
             return cell, resources
 
 
-c.Autograde.autograde_preprocessors = [ExecuteThroughADeadKernel, IgnorePattern, ClearMetadataPreprocessor,
+# The graded cells that passed in the student's kernel are checked again outside it, from what they exported.
+c.VerifyExports.source_root = str(COURSE_ROOT / c.CourseDirectory.source_directory)
+c.Autograde.autograde_preprocessors = [ExecuteThroughADeadKernel, VerifyExports, IgnorePattern, ClearMetadataPreprocessor,
                                        LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
 
 # nbgrader's feedback shows hidden tests by default; this list leaves them out.

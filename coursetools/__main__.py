@@ -3,7 +3,7 @@
     python -m coursetools student-notebooks [--check] [--force]   # notebooks/ from solutions/
     python -m coursetools student-bundle     # dist/recsys-course-student.zip: what students get
     python -m coursetools release            # student notebooks + register the lessons in the gradebook
-    python -m coursetools autograde [--force] [--student ID] [--assignment LESSON] [--jobs N | --scheduler URL]
+    python -m coursetools autograde [--force] [--student ID] [--assignment LESSON] [--jobs N | --scheduler URL] [--unsandboxed]
     python -m coursetools feedback           # feedback/<student>/<lesson>/<lesson>.html, hidden tests removed
     python -m coursetools grades             # grades.csv, one row per student and lesson
     python -m coursetools leaderboard        # leaderboard.csv and .html: the challenge ranked by hidden Recall@20
@@ -47,6 +47,8 @@ def parser() -> argparse.ArgumentParser:
     grade.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                        help="grade this many submissions at once (default: the number of cores)")
     grade.add_argument("--scheduler", help="grade on the Dask cluster whose scheduler is here (tcp://host:8786)")
+    grade.add_argument("--unsandboxed", action="store_true",
+                       help="run student code with your rights, outside the grading sandbox (trusted submissions only)")
     sub.add_parser("feedback", help="HTML feedback per student, without hidden tests")
     export = sub.add_parser("grades", help="export scores to CSV, with a status column")
     export.add_argument("--out", type=Path, default=Path("grades.csv"))
@@ -67,7 +69,8 @@ def main() -> int:
     if args.step == "release":
         return student_notebooks(root, register=True)
     if args.step == "autograde":
-        return autograde(root, args.force, args.student, args.assignment, args.jobs, args.scheduler)
+        return autograde(root, args.force, args.student, args.assignment, args.jobs, args.scheduler,
+                         sandboxed=not args.unsandboxed)
     if args.step == "feedback":
         return feedback(root)
     if args.step == "leaderboard":

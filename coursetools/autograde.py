@@ -12,6 +12,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from coursetools import sandbox
 from coursetools.nbgrader_cli import assignments, gradebook_url, released
 from coursetools.parallel import dask_pool, local_pool, run_all
 from coursetools.submissions import Problem, Submission, find_submissions, sha256
@@ -92,9 +93,15 @@ def prepare_gradebook(root: Path, students: set[str]) -> None:
 
 
 def autograde(root: Path, force: bool = False, student: str | None = None, assignment: str | None = None,
-              jobs: int = 1, scheduler: str | None = None) -> int:
+              jobs: int = 1, scheduler: str | None = None, sandboxed: bool = True) -> int:
     """Grade every new or changed submission (all with `force`), optionally of one student or lesson, `jobs` at a
-    time here or on the Dask cluster at `scheduler`; 0 if all went well."""
+    time here or on the Dask cluster at `scheduler`, each kernel in the grading sandbox unless not `sandboxed`;
+    0 if all went well."""
+    reason = sandboxed and not scheduler and sandbox.problem()  # a cluster's workers check for themselves
+    if reason:
+        raise ValueError(f"{reason}. Grading runs each submission's kernel in a sandbox and will not start without "
+                         "one; to grade with your own rights instead (trusted submissions only): "
+                         "make autograde UNSANDBOXED=1")
     lessons = assignments(root)
     if assignment is not None and assignment not in lessons:
         raise ValueError(f"ASSIGNMENT={assignment!r} is not a lesson of this course; the lessons are {lessons}")
@@ -108,7 +115,8 @@ def autograde(root: Path, force: bool = False, student: str | None = None, assig
     plan = {s.key: (s, reason) for s in subs if (reason := why_grade(root, s, record, force))}
     print(f"{len(plan)} to grade, {len(subs) - len(plan)} unchanged since they were graded (FORCE=1 regrades them)"
           + (f"; on the Dask cluster at {scheduler}" if plan and scheduler else "")
-          + (f"; {min(jobs, len(plan))} at a time" if plan and not scheduler else ""))
+          + (f"; {min(jobs, len(plan))} at a time" if plan and not scheduler else "")
+          + ("; UNSANDBOXED: student code runs with your rights" if plan and not sandboxed else ""))
     failed: list[tuple[Submission, str, Path]] = []
     kept: dict[str, Path | None] = {}
     graded = 0
@@ -118,7 +126,8 @@ def autograde(root: Path, force: bool = False, student: str | None = None, assig
             kept[key] = keep_previous(root, sub) if reason != "new" else None
             record[key] = PENDING
         save_record(root, record)
-    tasks = [(str(root), sub.assignment, sub.student, str(log_of(root, sub))) for sub, _ in plan.values()]
+    tasks = [(str(root), sub.assignment, sub.student, str(log_of(root, sub)), "on" if sandboxed else "off")
+             for sub, _ in plan.values()]
     try:
         with (dask_pool(scheduler) if scheduler else local_pool(jobs)) as pool, \
                 tqdm(total=len(plan), unit="submission", disable=not plan) as bar:

@@ -21,20 +21,24 @@ def assignments(root: Path) -> list[str]:
 
 
 def nbgrader_env() -> dict[str, str]:
-    """This environment with the venv's bin (nbgrader shells out to alembic) first on PATH."""
+    """This environment with the venv's bin (nbgrader shells out to alembic) first on PATH, and these tools on
+    PYTHONPATH (the course's nbgrader_config.py imports the grading sandbox from them)."""
+    tools = str(Path(__file__).resolve().parent.parent)
     return dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+                PYTHONPATH=os.pathsep.join(filter(None, [tools, os.environ.get("PYTHONPATH")])),
                 # nbgrader 0.9.6's own SQLAlchemy usage warns on every submission; nothing to act on.
                 PYTHONWARNINGS="ignore:Object of type")
 
 
-def nbgrader(root: Path, *args: str, log: Path | None = None) -> subprocess.CompletedProcess:
-    """Run one nbgrader command in `root`; its output goes to `log` if given, else to this terminal."""
+def nbgrader(root: Path, *args: str, log: Path | None = None, **env: str) -> subprocess.CompletedProcess:
+    """Run one nbgrader command in `root`, with `env` added to its environment; its output goes to `log` if given,
+    else to this terminal."""
     command = [sys.executable, "-c", NBGRADER_MAIN, *args, "--log-level=WARN"]
     if log is None:
-        return subprocess.run(command, cwd=root, env=nbgrader_env(), check=True)
+        return subprocess.run(command, cwd=root, env=nbgrader_env() | env, check=True)
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "w") as out:
-        return subprocess.run(command, cwd=root, env=nbgrader_env(), stdout=out, stderr=subprocess.STDOUT)
+        return subprocess.run(command, cwd=root, env=nbgrader_env() | env, stdout=out, stderr=subprocess.STDOUT)
 
 
 def gradebook_url(root: Path) -> str:

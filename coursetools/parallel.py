@@ -38,10 +38,12 @@ def failure_reason(returncode: int, log: Path) -> str:
     return next((reason for marker, reason in REASONS if marker in text), "nbgrader error")
 
 
-def grade_in_own_process(root: str, assignment: str, student: str, log: str) -> Outcome:
-    """`nbgrader autograde ASSIGNMENT --student STUDENT --force` in its own process in `root`, its output in `log`."""
+def grade_in_own_process(root: str, assignment: str, student: str, log: str, sandbox: str = "on") -> Outcome:
+    """`nbgrader autograde ASSIGNMENT --student STUDENT --force` in its own process in `root`, its output in `log`,
+    its kernel in the grading sandbox unless `sandbox` is "off"."""
     start = time.perf_counter()
-    result = nbgrader(Path(root), "autograde", assignment, "--student", student, "--force", log=Path(log))
+    result = nbgrader(Path(root), "autograde", assignment, "--student", student, "--force", log=Path(log),
+                      GRADING_SANDBOX=sandbox)
     ok = result.returncode == 0
     return Outcome(assignment, student, ok, "" if ok else failure_reason(result.returncode, Path(log)),
                    time.perf_counter() - start)
@@ -70,8 +72,8 @@ def dask_pool(scheduler: str) -> Iterator[tuple[Callable, Callable]]:
         yield (lambda fn, *args: client.submit(fn, *args, pure=False)), as_completed
 
 
-def run_all(pool: tuple[Callable, Callable], tasks: list[tuple[str, str, str, str]]) -> Iterator[Outcome]:
-    """Submit one grading per task (root, assignment, student, log) with `pool`'s submit; yield each Outcome as it
+def run_all(pool: tuple[Callable, Callable], tasks: list[tuple[str, str, str, str, str]]) -> Iterator[Outcome]:
+    """Submit one grading per task (root, assignment, student, log, sandbox) with `pool`'s submit; yield each Outcome as it
     finishes. A task whose worker died, on a cluster, is an Outcome with that reason."""
     submit, as_completed = pool
     futures = {submit(grade_in_own_process, *task): task for task in tasks}
@@ -80,7 +82,7 @@ def run_all(pool: tuple[Callable, Callable], tasks: list[tuple[str, str, str, st
             try:
                 yield future.result()
             except Exception as error:  # noqa: BLE001  (Dask's KilledWorker, a lost connection: say which and go on)
-                _, assignment, student, _ = futures[future]
+                _, assignment, student, *_ = futures[future]
                 yield Outcome(assignment, student, False, f"worker failed: {type(error).__name__}", 0.0)
     finally:  # interrupted: what has not started yet never will
         for future in futures:

@@ -19,6 +19,7 @@ _LAZY = {
     "Cost": "helpers.cost",
     "GENRES": "helpers.data",
     "Listening": "helpers.music",
+    "export": "helpers.exports",
     "MUSIC_GENRES": "helpers.music",
     "listen_matrix": "helpers.music",
     "load_lastfm_2k": "helpers.lastfm",

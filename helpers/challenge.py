@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -25,6 +25,7 @@ class ChallengeScore:
     reference_recall: float
     fit_seconds: float
     world: str = "hidden world"
+    lists: np.ndarray | None = field(default=None, repr=False, compare=False)  # what was scored: one row per user
 
     @property
     def ratio_to_popularity(self) -> float:
@@ -73,4 +74,4 @@ def score_challenge(fit_recommender: Callable, seed: int, reference_recall: floa
     top = np.argsort(-scores, axis=1, kind="stable")[:, :K]
     popular = ranking_metrics(top, held_out[users], K).mean()
     return ChallengeScore(float(mine[f"Recall@{K}"]), float(mine[f"NDCG@{K}"]), float(popular[f"Recall@{K}"]),
-                          float(reference_recall), fit_seconds, world)
+                          float(reference_recall), fit_seconds, world, lists)

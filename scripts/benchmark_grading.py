@@ -1,6 +1,7 @@
 """Time grading against the floor: one autograde per lesson, `nbgrader validate`, and a batch.
 
     python scripts/benchmark_grading.py [--runs 3] [--batch 0] [--lessons lesson1_basics ...] [--jobs 1,2]
+                                        [--sandbox on,off]
 
 Builds a temporary course (the repository is untouched), releases it, submits
 each lesson's solution and times `python -m coursetools autograde` for one new
@@ -56,6 +57,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=0, help="also grade this many lesson-1 submissions in one call")
     parser.add_argument("--jobs", help="e.g. 1,2: grade a batch of lesson-1 submissions with each JOBS; prints "
                         "submissions per minute, the speed-up and a projection for 300 students on 16 cores")
+    parser.add_argument("--sandbox", default="on", help="on, off or on,off: grade in the sandbox, without it, or both "
+                        "(each lesson's one submission, for the sandbox's cost)")
     parser.add_argument("--lessons", nargs="+", default=ASSIGNMENTS, choices=ASSIGNMENTS,
                         help="the lessons to autograde (default: all); validate runs when lesson1_basics is among them")
     args = parser.parse_args()
@@ -69,12 +72,15 @@ def main() -> None:
         print(figure("release (all lessons)", release, floor))
         students = iter(f"student{n:03d}" for n in range(10_000))
         for lesson in args.lessons:
-            def one() -> float:
-                student = next(students)
-                submit(root, lesson, [student])
-                return timed(sys.executable, "-m", "coursetools", "--root", root, "autograde", "--student", student, cwd=ROOT)
-            name = f"autograde {lesson}"
-            print(figure(f"{name}, one submission", median_of(args.runs, one), floor, RATIO_GOALS.get(name)))
+            for mode in args.sandbox.split(","):
+                def one() -> float:
+                    student = next(students)
+                    submit(root, lesson, [student])
+                    return timed(sys.executable, "-m", "coursetools", "--root", root, "autograde", "--student",
+                                 student, *(["--unsandboxed"] if mode == "off" else []), cwd=ROOT)
+                name = f"autograde {lesson}"
+                label = f"{name}, one submission" + (f", sandbox {mode}" if "," in args.sandbox else "")
+                print(figure(label, median_of(args.runs, one), floor, RATIO_GOALS.get(name)))
         if "lesson1_basics" in args.lessons:
             notebook = root / "validate" / "lesson1_basics.ipynb"
             notebook.parent.mkdir()

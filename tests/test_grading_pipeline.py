@@ -22,12 +22,34 @@ from nbgrader.api import Gradebook
 
 from conftest import ROOT
 from lesson1_cases import LESSON, WRONG_ANSWERS, submission
-from notebook_tools import copy_course, coursetools, grade_id
+from notebook_tools import copy_course, coursetools, grade_id, is_solution, source_path
 
 GRADED = ["test_gap1_genre", "test_gap2_genre_matrix", "test_gap3_cosine", "test_top_k",
           "test_gap4_user_vocabulary", "test_gap5_item_vocabulary", "test_gap6_rating_model",
           "test_gap7_ranking_task", "test_gap8_training_rmse"]
 HIDDEN_CHECK_CASE = "overfitted-with-typed-in-rmse"
+TRUSTED = "the grader's own check, outside your notebook, failed"
+# Red-team submissions that pass checks inside the kernel without answering; the grader's own checks stop them.
+PATCHED_CHECKS = '''
+isinstance = lambda *args, **kwargs: True
+np.allclose = np.isclose = lambda *args, **kwargs: True
+pd.testing.assert_frame_equal = pd.testing.assert_series_equal = lambda *args, **kwargs: None
+
+
+class Anything:
+    """Equal to everything; every attribute, call or item of it is itself."""
+    __eq__ = __le__ = __ge__ = lambda self, other: True
+    __ne__ = __lt__ = __gt__ = lambda self, other: False
+    __getattr__ = __getitem__ = lambda self, key: self
+    __call__ = lambda self, *args, **kwargs: self
+    __len__ = __hash__ = lambda self: 0
+    __iter__ = lambda self: iter([])
+'''
+BLANKED_CELLS = '\nget_ipython().input_transformers_cleanup.append(lambda lines: ["pass\\n"])'
+GAPS = [grade_id(c) for c in nbformat.read(source_path(LESSON), as_version=4).cells if is_solution(c)]
+ANYTHING = {gap: f"{name} = Anything()" for gap, name in [
+    ("gap1_extract_genres", "genre"), ("gap2_genre_columns", "item_genre_mat"), ("gap3_cosine", "corr_mat"),
+    ("gap4_user_vocabulary", "user_vocabulary"), ("gap5_item_vocabulary", "item_vocabulary"), ("gap8_fit", "history")]}
 
 
 def course(root: Path, step: str, *args: str) -> subprocess.CompletedProcess:
@@ -53,6 +75,10 @@ def special_submissions() -> dict[str, tuple[nbformat.NotebookNode, set[str] | N
     raises = submission()
     next(c for c in raises.cells if c.cell_type == "code").source = 'raise RuntimeError("broken on purpose")'
     subs["raises-first"] = (raises, None)
+    for name, first, answers in (("patched-checks", PATCHED_CHECKS, ANYTHING), ("blanked-cells", BLANKED_CELLS, {})):
+        cheat = submission({gap: answers.get(gap, "pass") for gap in GAPS})
+        next(c for c in cheat.cells if c.cell_type == "code").source += first
+        subs[name] = (cheat, None)
     return subs
 
 
@@ -109,7 +135,7 @@ def test_correct_work_gets_full_marks(graded_course, student):
     assert {cell: s for cell, (s, m) in got.items() if s != m} == {}
 
 
-@pytest.mark.parametrize("student", ["blank", "raises-first"])
+@pytest.mark.parametrize("student", ["blank", "raises-first", "patched-checks", "blanked-cells"])
 def test_unanswered_or_broken_work_gets_zero_everywhere(graded_course, student):
     root, _, _ = graded_course
     got = scores(root, student)
@@ -125,6 +151,14 @@ def test_wrong_work_loses_exactly_the_points_it_should(graded_course, student):
     lost = {cell for cell, (s, m) in got.items() if s < m}
     assert lost == must_fail
     assert all(got[cell][0] == 0 for cell in must_fail)
+
+
+@pytest.mark.parametrize("student, caught", [("patched-checks", {"test_gap1_genre"}), ("blanked-cells", set(GRADED))])
+def test_cheats_that_pass_in_the_kernel_fail_the_graders_own_check(graded_course, student, caught):
+    root, _, _ = graded_course
+    nb = nbformat.read(root / "autograded" / student / LESSON / f"{LESSON}.ipynb", as_version=4)
+    stopped = {grade_id(c) for c in nb.cells if any(TRUSTED in o.get("evalue", "") for o in c.get("outputs", []))}
+    assert stopped == caught, f"cells that passed in the kernel and only the grader's own check failed: {stopped}"
 
 
 def test_runaway_cell_was_interrupted(graded_course):

@@ -6,13 +6,18 @@ import copy
 import io
 import re
 import subprocess
+from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 from nbgrader.utils import compute_checksum, determine_grade
 from nbgrader.validator import Validator
 
 from conftest import ROOT
+from coursetools.trusted import CHECKS, is_test_cell, lesson_checks, load, verdict
+from export_cases import WRONG_EXPORTS
+from helpers.exports import ELSEWHERE
 from notebook_tools import (
     ASSIGNMENTS, copy_course, coursetools, errors, execute, grade_id, is_graded, is_solution, nbgrader_config,
     region_lines, source_path, stderr, student_path,
@@ -33,8 +38,15 @@ SAME_CODE_AS_A_CELL_RUN_TWICE = 'fit_and_keep("LightGCN (K = '
 
 
 @pytest.fixture(scope="module")
-def executed_solution_twice(assignment):
-    """The solution with every code cell run twice in a row, as students re-run cells.
+def exports(assignment, tmp_path_factory) -> Path:
+    """Where the solution's graded cells export what they checked, as they do under nbgrader's autograde."""
+    return tmp_path_factory.mktemp(f"exports-{assignment}")
+
+
+@pytest.fixture(scope="module")
+def executed_solution_twice(assignment, exports):
+    """The solution with every code cell run twice in a row, as students re-run cells; the graded cells export into
+    `exports` as they would for the grader.
 
     TF_ENABLE_ONEDNN_OPTS=1 forces the start-up that CPUs with AVX-512 VNNI/BF16 or
     AMX take by themselves, so the stderr check holds on whatever CPU runs it."""
@@ -50,7 +62,31 @@ def executed_solution_twice(assignment):
     nb.cells = cells
     with pytest.MonkeyPatch.context() as env:
         env.setenv("TF_ENABLE_ONEDNN_OPTS", "1")
+        env.setenv("NBGRADER_EXECUTION", "autograde")
+        env.setenv(ELSEWHERE, str(exports))
         return execute(nb, source_path(assignment).parent)
+
+
+def checks_of(assignment: str):
+    """The lesson's own checks, which the grader runs outside the student's kernel."""
+    return lesson_checks(ROOT / "solutions" / assignment / CHECKS)
+
+
+def test_the_graders_own_checks_pass_on_the_solution(assignment, executed_solution_twice, exports):
+    graded = [grade_id(c) for c in executed_solution_twice.cells if is_test_cell(c)]
+    failures = {cell: verdict(checks_of(assignment), cell, exports) for cell in dict.fromkeys(graded)}
+    assert not {cell: why for cell, why in failures.items() if why}
+
+
+def test_the_graders_own_checks_fail_on_wrong_exports(assignment, executed_solution_twice, exports, tmp_path):
+    checks, cases = checks_of(assignment), WRONG_EXPORTS[assignment]
+    assert set(cases) == {grade_id(c) for c in executed_solution_twice.cells if is_test_cell(c)}, "a case per graded cell"
+    passed = []
+    for cell, (mistake, wrong) in cases.items():
+        np.savez(tmp_path / f"{cell}.npz", **wrong(dict(load(exports / f"{cell}.npz")), checks))
+        if verdict(checks, cell, tmp_path) is None:
+            passed.append(f"{cell}: {mistake}")
+    assert not passed, f"the grader's own checks let these mistakes pass: {passed}"
 
 
 def test_student_notebook_is_in_sync_with_a_fresh_generation():

@@ -23,9 +23,10 @@ from tiny_course import make_tiny_course, submit
 RIGHT, WRONG = "answer = 42", "answer = 41"
 
 
-def waits_for(flag: Path) -> str:
-    """An answer that is right, but only once the file `flag` exists: a submission the test can hold mid-grading."""
-    return f"import os, time\nwhile not os.path.exists({str(flag)!r}):\n    time.sleep(0.1)\nanswer = 42"
+def sleeps(seconds: int) -> str:
+    """An answer that is right after `seconds`: a submission the test can catch mid-grading. (A grading kernel sees
+    nothing of the test's files, so the test resubmits a quick answer instead when it must not wait.)"""
+    return f"import time\ntime.sleep({seconds})\nanswer = 42"
 
 
 def gradebook_scores(root: Path) -> dict[str, float]:
@@ -56,6 +57,22 @@ def grader_of(run: subprocess.Popen, student: str, timeout: float = 60) -> psuti
                 continue
         time.sleep(0.1)
     raise AssertionError(f"no grading process for {student} with a running kernel within {timeout} s")
+
+
+def sandboxes_of(folder: Path, wait: float = 10) -> list[psutil.Process]:
+    """The sandboxes (bwrap processes) still running a kernel in `folder` after up to `wait` seconds."""
+    deadline = time.monotonic() + wait
+    while True:
+        found = []
+        for process in psutil.process_iter():
+            try:
+                if process.name() == "bwrap" and str(folder) in " ".join(process.cmdline()):
+                    found.append(process)
+            except psutil.Error:
+                continue
+        if not found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.2)
 
 
 def end_session(run: subprocess.Popen) -> None:
@@ -100,33 +117,32 @@ def test_graders_side_by_side_grade_each_submission_once_with_the_right_score(co
     assert "0 to grade, 16 unchanged" in coursetools(course, "autograde", "--jobs", "4").stdout
 
 
-def test_a_grader_killed_midway_is_reported_and_graded_by_the_next_run(released_course, tmp_path):
+def test_a_grader_killed_midway_is_reported_and_graded_by_the_next_run(released_course):
     course = released_course
-    flag = tmp_path / "go"
     for student in ("ann", "ben", "cat"):
         submit(course, student, "tiny", RIGHT)
-    submit(course, "victim", "tiny", waits_for(flag))
+    submit(course, "victim", "tiny", sleeps(300))
     run = start_autograde(course, "--jobs", "2")
     try:
         grader_of(run, "victim").send_signal(signal.SIGKILL)
         out, err = run.communicate(timeout=300)
+        assert not sandboxes_of(course / "autograded" / "victim"), "the killed grader's sandbox lives on"
     finally:
         end_session(run)
     assert run.returncode == 1, out + err
     assert "victim/tiny: failed (killed by SIGKILL)" in out and "graded 3, failed 1" in out, out
-    flag.touch()
+    submit(course, "victim", "tiny", RIGHT)
     again = coursetools(course, "autograde", "--jobs", "2")
     assert "1 to grade, 3 unchanged" in again.stdout and "victim/tiny (" in again.stdout, again.stdout
     assert gradebook_scores(course) == {"ann": 1.0, "ben": 1.0, "cat": 1.0, "victim": 1.0}
 
 
-def test_ctrl_c_stops_the_run_and_a_rerun_grades_only_what_is_missing(released_course, tmp_path):
+def test_ctrl_c_stops_the_run_and_a_rerun_grades_only_what_is_missing(released_course):
     course = released_course
-    flag = tmp_path / "go"
     for student in ("ann", "ben"):
         submit(course, student, "tiny", RIGHT)
     for student in ("slow1", "slow2", "slow3"):
-        submit(course, student, "tiny", waits_for(flag))
+        submit(course, student, "tiny", sleeps(300))
     run = start_autograde(course, "--jobs", "2")
     record = course / "autograded" / ".submission-hashes.json"
     try:
@@ -143,7 +159,8 @@ def test_ctrl_c_stops_the_run_and_a_rerun_grades_only_what_is_missing(released_c
         end_session(run)
     assert run.returncode == 130 and "interrupted: graded 2" in out, out + err
     assert "Traceback" not in err
-    flag.touch()
+    for student in ("slow1", "slow2", "slow3"):
+        submit(course, student, "tiny", RIGHT)
     again = coursetools(course, "autograde", "--jobs", "2")
     assert "3 to grade, 2 unchanged" in again.stdout, again.stdout
     assert gradebook_scores(course) == {"ann": 1.0, "ben": 1.0, "slow1": 1.0, "slow2": 1.0, "slow3": 1.0}
@@ -175,10 +192,10 @@ def kill_what_runs_in(folder: Path) -> None:
 def test_a_dask_cluster_grades_alike_and_retries_the_work_of_a_worker_that_died(released_course, tmp_path):
     from distributed import LocalCluster
 
-    course, flag = released_course, tmp_path / "go"
+    course = released_course
     for student in ("ann", "ben", "cat"):
         submit(course, student, "tiny", RIGHT)
-    submit(course, "victim", "tiny", waits_for(flag))
+    submit(course, "victim", "tiny", sleeps(10))  # killed within a second or two of starting; its retry waits it out
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                       dashboard_address=None) as cluster:
         run = start_autograde(course, "--scheduler", cluster.scheduler_address)
@@ -191,7 +208,6 @@ def test_a_dask_cluster_grades_alike_and_retries_the_work_of_a_worker_that_died(
             while not [p for p in graders_of("victim") if p.pid != first[0].pid]:  # retried on the other worker
                 assert time.monotonic() < deadline, "the victim's grading was not retried on another worker"
                 time.sleep(0.2)
-            flag.touch()
             out, err = run.communicate(timeout=300)
         finally:
             end_session(run)

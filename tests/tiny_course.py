@@ -9,6 +9,15 @@ import nbformat
 from notebook_tools import copy_course
 
 LESSONS = ("tiny", "tiny2")
+# The grader's own check of the one graded cell, from what it exported (coursetools/trusted.py).
+VERIFY = '''def world():
+    return None
+
+
+def check(got, world):
+    answer = got["answer"]
+    assert answer.shape == () and answer.dtype.kind in "iuf" and answer == 42, f"answer should be 42, got {answer}"
+'''
 
 
 def tiny_source(name: str) -> nbformat.NotebookNode:
@@ -16,7 +25,9 @@ def tiny_source(name: str) -> nbformat.NotebookNode:
     gap = nbformat.v4.new_code_cell("### BEGIN SOLUTION\nanswer = 42\n### END SOLUTION")
     gap.metadata["nbgrader"] = {"grade": False, "grade_id": "gap", "locked": False, "schema_version": 3,
                                 "solution": True, "task": False}
-    check = nbformat.v4.new_code_cell('assert answer == 42, f"answer should be 42, got {answer}"')
+    check = nbformat.v4.new_code_cell('assert answer == 42, f"answer should be 42, got {answer}"\n'
+                                      '### BEGIN HIDDEN TESTS\nimport helpers\n'
+                                      'helpers.export("check", answer=answer)\n### END HIDDEN TESTS')
     check.metadata["nbgrader"] = {"grade": True, "grade_id": "check", "locked": True, "points": 1,
                                   "schema_version": 3, "solution": False, "task": False}
     nb = nbformat.v4.new_notebook(cells=[gap, check])
@@ -44,4 +55,5 @@ def make_tiny_course(folder: Path) -> Path:
     for name in LESSONS:
         (root / "solutions" / name).mkdir(parents=True)
         nbformat.write(tiny_source(name), root / "solutions" / name / f"{name}.ipynb")
+        (root / "solutions" / name / "verify.py").write_text(VERIFY)
     return root

@@ -1,0 +1,192 @@
+"""The grading kernel's sandbox: each kernel nbgrader starts to grade a submission runs under bubblewrap, as a user
+of its own, with no network, under caps on memory, processes and time, and sees only the system, the venv (read-only),
+a private home and /tmp, and a private copy of the submission's folder."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass
+from importlib.util import find_spec
+from pathlib import Path
+
+from jupyter_client.manager import AsyncKernelManager
+from traitlets import Unicode
+
+from helpers.exports import FOLDER as EXPORTS
+
+SWITCH = "GRADING_SANDBOX"  # "off" grades without the sandbox, with the grader's rights (make autograde UNSANDBOXED=1)
+HOME = "/home/grader"  # the kernel's home: empty, in memory, gone with the kernel
+# Every namespace but the user one: the kernel is a real user of its own, for RLIMIT_NPROC to count its processes alone.
+NAMESPACES = ("--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try")
+SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/etc", "/sys/devices/system/cpu")  # read-only, where present
+PASSED_ON = ("LANG", "LC_ALL", "TZ", "NBGRADER_EXECUTION")  # from the grader's environment; nothing else is (a database URL, say)
+
+
+@dataclass(frozen=True)
+class Caps:
+    """What one grading kernel may use; each is an environment variable GRADING_<NAME> (memory_gb: GRADING_MEMORY_GB)."""
+
+    memory_gb: float = 6.0  # RLIMIT_AS, address space per process: the lessons peak at 3.0 GB (resident 1.1 GB)
+    processes: int = 256  # RLIMIT_NPROC, processes and threads of the kernel's own user: lesson kernels use 30
+    wall_seconds: int = 1800  # the whole notebook; a single cell stops at Execute.timeout (60 s) before that
+    file_mb: int = 1024  # RLIMIT_FSIZE, the largest file it may write
+    tmp_mb: int = 256  # the size of /tmp, /dev/shm and the home folder, each in memory
+
+    @classmethod
+    def from_env(cls) -> Caps:
+        """The caps, with GRADING_MEMORY_GB, GRADING_PROCESSES, ... from the environment where set."""
+        values = {}
+        for name, kind in (("memory_gb", float), ("processes", int), ("wall_seconds", int), ("file_mb", int),
+                           ("tmp_mb", int)):
+            text = os.environ.get(f"GRADING_{name.upper()}")
+            try:
+                values[name] = kind(text) if text else getattr(cls, name)
+            except ValueError:
+                raise ValueError(f"GRADING_{name.upper()}={text!r} is not a number") from None
+            if values[name] <= 0:
+                raise ValueError(f"GRADING_{name.upper()}={text!r} must be above 0")
+        return cls(**values)
+
+
+def wanted() -> bool:
+    """Whether grading kernels run in the sandbox: always, unless GRADING_SANDBOX=off."""
+    value = os.environ.get(SWITCH, "on")
+    if value not in ("on", "off"):
+        raise ValueError(f"{SWITCH}={value!r}: use on (the default) or off")
+    return value == "on"
+
+
+def problem() -> str | None:
+    """Why the sandbox cannot run here, or None if it can (a trial run of bubblewrap with every namespace)."""
+    if sys.platform != "linux":
+        return "the grading sandbox needs Linux (bubblewrap)"
+    if not shutil.which("bwrap"):
+        return "bubblewrap is not installed (Debian: apt-get install bubblewrap)"
+    trial = subprocess.run(["bwrap", *system_binds(), *NAMESPACES, "--die-with-parent", "true"],
+                           capture_output=True, text=True)
+    return f"bubblewrap cannot make a sandbox here: {trial.stderr.strip()}" if trial.returncode else None
+
+
+def system_binds() -> list[str]:
+    """bwrap options that show the system folders read-only, with /dev and /proc of the sandbox's own."""
+    binds = [arg for path in SYSTEM if os.path.exists(path) for arg in ("--ro-bind", path, path)]
+    return [*binds, "--dev", "/dev", "--proc", "/proc"]
+
+
+def visible_paths(kernel_cmd: list[str]) -> list[str]:
+    """What the kernel must read besides the system: its Python (venv and base install) and the helpers package."""
+    python = Path(kernel_cmd[0])
+    venv = python.parent.parent
+    paths = {str(venv), sys.base_prefix, str(Path(os.path.realpath(python)).parent.parent)}
+    helpers = find_spec("helpers")
+    if helpers and helpers.submodule_search_locations:  # installed editable: the course's own folder
+        paths.add(str(Path(list(helpers.submodule_search_locations)[0])))
+    return sorted(paths)
+
+
+def command(kernel_cmd: list[str], *, copy: Path, cwd: Path, runtime: Path, uid: int, caps: Caps,
+            env: dict[str, str], hide: Path) -> list[str]:
+    """The command that runs `kernel_cmd` in the sandbox, in `copy` shown at `cwd`. `hide` (the course root) is covered
+    by an empty folder first, so that only the venv, the helpers and the submission's copy in it show through."""
+    limits = ["prlimit", f"--as={int(caps.memory_gb * 2**30)}", f"--nproc={caps.processes}",
+              f"--fsize={caps.file_mb * 2**20}", "--core=0", "--"]
+    mounts = [*system_binds(), "--tmpfs", str(hide)]
+    for path in visible_paths(kernel_cmd):
+        mounts += ["--ro-bind", path, path]
+    for scratch in ("/tmp", "/dev/shm", HOME):  # in memory, each capped, each gone with the kernel
+        mounts += ["--size", str(caps.tmp_mb * 2**20), "--tmpfs", scratch, "--chmod", "1777", scratch]
+    mounts += ["--bind", str(copy), str(cwd), "--bind", str(runtime), str(runtime), "--chdir", str(cwd)]
+    targets = [Path(mounts[i + 1 if mounts[i] == "--tmpfs" else i + 2]) for i, arg in enumerate(mounts)
+               if arg in ("--ro-bind", "--bind", "--tmpfs")]
+    made = {p for target in targets for p in target.parents if p != Path("/")} - {Path(s) for s in SYSTEM}
+    for parent in sorted(made - {p for p in made for s in SYSTEM if p.is_relative_to(s)}):
+        mounts += ["--chmod", "0755", str(parent)]  # bubblewrap makes the folders above a mount root-only
+    variables = {"HOME": HOME, "USER": "grader", "LOGNAME": "grader", "MALLOC_ARENA_MAX": "2",
+                 "PATH": f"{Path(kernel_cmd[0]).parent}:/usr/bin:/bin",
+                 **{k: v for k, v in os.environ.items() if k in PASSED_ON}, **env}
+    setenv = [arg for name, value in variables.items() for arg in ("--setenv", name, value)]
+    if os.geteuid() == 0:  # root becomes a user of its own, for whom RLIMIT_NPROC counts only this kernel's processes
+        user = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all",
+                "--bounding-set=-all", "--"]
+    else:  # another user keeps their uid, in a user namespace of its own, where RLIMIT_NPROC counts only this kernel
+        user = []
+        mounts = ["--unshare-user", *mounts]
+    return [*limits, "bwrap", "--die-with-parent",
+            "--new-session", *NAMESPACES, "--clearenv", *setenv, *mounts, "--", *user, *kernel_cmd]
+
+
+def private_copy(folder: Path, copy: Path, uid: int) -> Path:
+    """A copy of `folder` at `copy`, owned by `uid`: what the kernel works in, and may change."""
+    shutil.copytree(folder, copy, symlinks=True, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    if os.geteuid() == 0:
+        for path in [copy, *copy.rglob("*")]:
+            os.chown(path, uid, uid, follow_symlinks=False)
+    return copy
+
+
+def bring_back_exports(copy: Path, cwd: Path) -> None:
+    """Copy what the graded cells exported (plain .npz files only, never a link) from the kernel's copy to `cwd`."""
+    exported, into = copy / EXPORTS, cwd / EXPORTS
+    shutil.rmtree(into, ignore_errors=True)
+    files = [f for f in exported.iterdir() if f.suffix == ".npz" and f.is_file() and not f.is_symlink()] \
+        if exported.is_dir() and not exported.is_symlink() else []
+    if files:
+        into.mkdir()
+        for file in files:
+            shutil.copyfile(file, into / file.name, follow_symlinks=False)
+
+
+class SandboxedKernelManager(AsyncKernelManager):
+    """nbgrader's kernel manager, but the kernel runs in the sandbox, talks over ipc sockets in a private folder, and is
+    interrupted by a message (a signal from outside would stop bubblewrap, not the cell)."""
+
+    course_root = Unicode("", config=True, help="the folder the kernel must not see (nbgrader_config.py sets it)")
+
+    def _prepare(self) -> None:
+        reason = problem()
+        if reason:
+            raise RuntimeError(f"{reason}. Grading refuses to run student code unsandboxed unless told to: "
+                               f"{SWITCH}=off (make autograde UNSANDBOXED=1) grades with the grader's rights.")
+        # As root: a user that no file and no other kernel belongs to. Otherwise the grader's own.
+        self.uid = random.randrange(1_000_000, 2_000_000_000) if os.geteuid() == 0 else os.getuid()
+        self.private = Path(tempfile.mkdtemp(prefix="grading-kernel-"))
+        self.runtime = self.private / "runtime"
+        self.runtime.mkdir()
+        os.chown(self.runtime, self.uid, -1)
+        self.connection_file = str(self.runtime / "kernel.json")
+        self.transport, self.ip = "ipc", str(self.runtime / "kernel-ipc")
+
+    async def _async_pre_start_kernel(self, **kw):
+        self._prepare()
+        self.cwd = Path(kw.get("cwd") or os.getcwd()).resolve()
+        self.copy = private_copy(self.cwd, self.private / "work", self.uid)
+        self.kernel_spec.interrupt_mode = "message"
+        return await super()._async_pre_start_kernel(**kw)
+
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        kernel_cmd = super().format_kernel_cmd(extra_arguments)
+        os.chown(self.connection_file, self.uid, -1)  # written by now, readable by its owner only
+        return command(kernel_cmd, copy=self.copy, cwd=self.cwd, runtime=self.runtime, uid=self.uid,
+                       caps=Caps.from_env(), env=dict(self.kernel_spec.env), hide=Path(self.course_root or self.cwd))
+
+    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw) -> None:
+        await super()._async_launch_kernel(kernel_cmd, **kw)
+        # prlimit became bubblewrap, a child of this grading process: it dies with it (--die-with-parent), and the
+        # whole sandbox with it. The wall-time cap kills it from here, where the kernel cannot reach.
+        self.wall = threading.Timer(Caps.from_env().wall_seconds, self.provisioner.process.kill)  # SIGKILL
+        self.wall.daemon = True
+        self.wall.start()
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        if getattr(self, "wall", None):
+            self.wall.cancel()
+        await super()._async_cleanup_resources(restart)
+        if not restart:
+            bring_back_exports(self.copy, self.cwd)
+            shutil.rmtree(self.private, ignore_errors=True)

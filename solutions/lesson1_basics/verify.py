@@ -1,0 +1,98 @@
+"""The grader's own checks of lesson 1's graded cells, run outside the student's kernel (coursetools/trusted.py) on
+what each cell exported, against the lesson's data recomputed here. Each check is named by its cell's grade_id."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+import helpers
+
+USER_COL, ITEM_COL, RATING_COL = "user_id", "item_id", "rating"
+QUERY, RMSE_TOLERANCE = "99", 0.02
+
+
+def world() -> SimpleNamespace:
+    """The lesson's data and the answers worked out from it, as the solution does."""
+    ratings, items = helpers.make_film_data()
+    rated = items.loc[items[ITEM_COL].isin(ratings[ITEM_COL])]
+    matrix = rated.set_index(ITEM_COL)["genres"].str.lower().str.strip().str.get_dummies(sep=", ")
+    unit = matrix.to_numpy(dtype=float)
+    unit = unit / np.linalg.norm(unit, axis=1, keepdims=True)
+    train, test = train_test_split(ratings, train_size=0.8, random_state=42)
+    return SimpleNamespace(ratings=ratings, rated=rated, matrix=matrix, cosine=unit @ unit.T, train=train, test=test)
+
+
+def test_gap1_genre(got, w) -> None:
+    values, index = got["values"], got["index"]
+    assert values.shape == (len(w.rated), 2) and np.array_equal(index, w.rated.index.to_numpy()), \
+        f"genre should have {len(w.rated)} rows (rated_items' index) and 2 columns; got {values.shape}"
+    rebuilt = [", ".join(p.strip() for p in row if p.strip() and p != "nan") for row in values.astype(str)]
+    wrong = np.flatnonzero(np.array(rebuilt) != w.rated["genres"].str.strip().to_numpy(dtype=str))
+    assert not len(wrong), f"{len(wrong)} rows of genre do not give back their item's genre string"
+
+
+def test_gap2_genre_matrix(got, w) -> None:
+    values, index, columns = got["values"], got["index"], got["columns"]
+    assert np.array_equal(index, w.matrix.index.to_numpy(dtype=str)), "rows should be the rated items, in order"
+    assert sorted(columns) == sorted(w.matrix.columns), f"columns should be the 9 genres; got {list(columns)}"
+    assert values.dtype.kind in "iufb" and values.shape == w.matrix.shape, f"got values of shape {values.shape}"
+    reordered = values[:, [list(columns).index(name) for name in w.matrix.columns]]
+    assert np.array_equal(reordered, w.matrix.to_numpy()), "item_genre_mat disagrees with the genre strings"
+
+
+def test_gap3_cosine(got, w) -> None:
+    corr_mat = got["corr_mat"]
+    assert corr_mat.shape == w.cosine.shape and corr_mat.dtype.kind == "f", f"corr_mat has shape {corr_mat.shape}"
+    assert np.allclose(corr_mat, w.cosine), "corr_mat is not the cosine similarity of item_genre_mat's rows"
+
+
+def test_top_k(got, w) -> None:
+    similar = list(got["similar_items"])
+    assert len(similar) == 10 and QUERY not in similar, "expected 10 items, not including the query"
+    genres = w.matrix.to_numpy()
+    rows = w.matrix.index.get_indexer(similar)
+    assert (rows >= 0).all() and (genres[rows] == genres[w.matrix.index.get_loc(QUERY)]).all(), \
+        f"every item should have item {QUERY}'s genres"
+
+
+def check_vocabulary(vocabulary: np.ndarray, column: str, w) -> None:
+    """A 1-D numpy array of str holding every id of `column` in the ratings exactly once."""
+    assert vocabulary.ndim == 1 and vocabulary.dtype.kind == "U", "the vocabulary should be a 1-D numpy array of str"
+    assert len(set(vocabulary)) == len(vocabulary), "each id should appear once"
+    assert set(vocabulary) == set(w.ratings[column]), f"the vocabulary should hold exactly the ids in {column}"
+
+
+def test_gap4_user_vocabulary(got, w) -> None:
+    check_vocabulary(got["vocabulary"], USER_COL, w)
+
+
+def test_gap5_item_vocabulary(got, w) -> None:
+    check_vocabulary(got["vocabulary"], ITEM_COL, w)
+
+
+def test_gap6_rating_model(got, w) -> None:
+    rng = np.random.default_rng(0)  # the visible check's 4 random pairs
+    u, v = rng.normal(size=(4, 8)).astype("float32"), rng.normal(size=(4, 8)).astype("float32")
+    weights, bias, rating = got["w"], got["b"], got["got"]
+    assert weights.shape == (8, 1) and bias.shape == (1,) and rating.shape == (4, 1), "the rating model has the wrong shape"
+    assert np.allclose(rating, (u * v) @ weights + bias, atol=1e-4), \
+        "the rating is not Dense(1) of the element-wise product of the embeddings"
+
+
+def test_gap7_ranking_task(got, w) -> None:
+    rng = np.random.default_rng(7)  # the batch the cell's hidden part scored
+    y, p = rng.normal(5, 2, size=16).astype("float32"), rng.normal(5, 2, size=(16, 1)).astype("float32")
+    assert np.isclose(float(got["loss"]), np.mean((y - p[:, 0]) ** 2), rtol=1e-4), "the task's loss is not the mean squared error"
+    assert "root_mean_squared_error" in got["reported"], "the task should report root_mean_squared_error"
+
+
+def test_gap8_training_rmse(got, w) -> None:
+    predicted, truth = got["predicted"].astype(float), w.test[RATING_COL].to_numpy(dtype=float)
+    assert predicted.shape == truth.shape, f"expected {truth.size:,} test predictions; got shape {predicted.shape}"
+    rmse = float(np.sqrt(np.mean((truth - predicted) ** 2)))
+    baseline = float(np.sqrt(np.mean((truth - w.train[RATING_COL].mean()) ** 2)))
+    assert abs(rmse - baseline) <= RMSE_TOLERANCE, f"the model's test RMSE {rmse:.3f} is not within {RMSE_TOLERANCE} of {baseline:.3f}"
+    assert abs(rmse - float(got["gmf_rmse"])) < 1e-3, "gmf_rmse does not match the model's predictions"

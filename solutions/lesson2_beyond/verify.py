@@ -1,0 +1,93 @@
+"""The grader's own checks of lesson 2's graded cells, run outside the student's kernel (coursetools/trusted.py) on
+what each cell exported, against the lesson's generated data recomputed here. Each check is named by its grade_id."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+import helpers
+
+USER_COL, ITEM_COL, RATING_COL = "user_id", "item_id", "rating"
+K = 10
+
+
+def world() -> SimpleNamespace:
+    """The generated taste data (graders never set MOVIELENS_PATH), split and seen as the notebook does."""
+    ratings, _ = helpers.make_taste_data()
+    train, test = train_test_split(ratings, train_size=0.8, random_state=42)
+    test = test[test[USER_COL].isin(train[USER_COL]) & test[ITEM_COL].isin(train[ITEM_COL])].reset_index(drop=True)
+    items, users = pd.Index(np.unique(train[ITEM_COL])), pd.Index(np.unique(test[USER_COL]))
+    rows = users.get_indexer(train[USER_COL])
+    seen = np.zeros((len(users), len(items)), dtype=bool)
+    seen[rows[rows >= 0], items.get_indexer(train[ITEM_COL])[rows >= 0]] = True
+    return SimpleNamespace(train=train, test=test, seen=seen)
+
+
+def weighted(v, R, m, C):
+    """The weighted rating, worked out here."""
+    return (v * R + m * C) / (v + m)
+
+
+def test_gap1_weighted_rating(got, w) -> None:
+    v, R = np.array([1, 3, 50, 10_000]), np.array([2.0, 9.0, 6.0, 7.0])
+    for name, m, C in (("small_m", 1e-12, 5.0), ("large_m", 1e12, 5.0), ("m7", 7, 4.5)):
+        assert np.allclose(got[name].astype(float), weighted(v, R, m, C)), f"weighted_rating(v, R, {m}, {C}) is wrong"
+    assert np.allclose(got["series"].astype(float), weighted(np.array([1, 100]), np.array([9.0, 8.0]), 10, 5.0))
+
+
+def test_gap2_user_profile(got, w) -> None:
+    rng = np.random.default_rng(12)  # the case the cell's hidden part built
+    genres = rng.integers(0, 2, size=(8, 5)).astype(float)
+    rows, weights = rng.permutation(8)[:5], rng.integers(1, 10, size=5).astype(float)
+    profile = got["profile"]
+    assert profile.shape == (5,) and np.allclose(profile.astype(float), np.average(genres[rows], weights=weights, axis=0)), \
+        "the profile is not the rating-weighted mean of the genre rows"
+
+
+def ndcg(order: np.ndarray, relevant: set, k: int) -> float:
+    """NDCG@k, worked out here."""
+    dcg = sum(1 / np.log2(rank + 2) for rank, item in enumerate(order[:k]) if item in relevant)
+    ideal = sum(1 / np.log2(rank + 2) for rank in range(min(k, len(relevant))))
+    return dcg / ideal if ideal else 0.0
+
+
+def test_gap3_ndcg(got, w) -> None:
+    rng = np.random.default_rng(21)  # the 20 lists the cell's hidden part scored
+    orders, hits = rng.permuted(np.tile(np.arange(30), (20, 1)), axis=1), rng.random((20, 30)) < 0.3
+    expected = [ndcg(o, set(np.flatnonzero(h).tolist()), 10) for o, h in zip(orders, hits)]
+    assert got["ndcg"].shape == (20,) and np.allclose(got["ndcg"].astype(float), expected), "NDCG@10 is wrong"
+
+
+def test_gap4_exclude_seen(got, w) -> None:
+    big = np.random.default_rng(2).normal(size=(50, 40))  # the hidden part's scores and mask
+    mask = np.random.default_rng(3).random((50, 40)) < 0.3
+    assert np.array_equal(got["input_after"], big), "exclude_seen changed its input"
+    assert np.array_equal(got["result"], np.where(mask, -np.inf, big)), "only the seen cells should become -inf"
+
+
+def test_gap4_no_seen_recommended(got, w) -> None:
+    lists = got["lists"]
+    assert lists.shape == (len(w.seen), K) and lists.dtype.kind in "iu", f"got lists of shape {lists.shape}"
+    assert not w.seen[np.arange(len(lists))[:, None], lists].any(), "a recommended item was already rated"
+
+
+def test_gap5_prediction(got, w) -> None:
+    added = got["got"].astype(float) - got["gmf_term"].astype(float)
+    assert added.shape == (3, 1) and np.allclose(added.ravel(), [11.0, 32.0, 21.0], atol=1e-3), \
+        "the prediction should add both biases to the GMF term"
+
+
+def test_gap5_gmf_rmse(got, w) -> None:
+    predicted, truth = got["predicted"].astype(float), w.test[RATING_COL].to_numpy(dtype=float)
+    assert predicted.shape == truth.shape, f"expected {truth.size:,} test predictions; got shape {predicted.shape}"
+    rmse = float(np.sqrt(np.mean((predicted - truth) ** 2)))
+    oracle = float(np.sqrt(np.mean((w.test["true_rating"].to_numpy(dtype=float) - truth) ** 2)))
+    mean = float(np.sqrt(np.mean((w.train[RATING_COL].mean() - truth) ** 2)))
+    assert rmse <= 1.25 * oracle and rmse <= 0.75 * mean, \
+        f"the model's test RMSE {rmse:.3f} should be within 1.25 x the oracle's {oracle:.3f} and 25% below the mean's {mean:.3f}"
+    assert abs(rmse - float(got["gmf_rmse"])) < 1e-3, "gmf_rmse does not match the model's predictions"
+    assert np.allclose(got["direct"], got["structured"], atol=1e-3), "the prediction is not Dense(user * item) plus the biases"

@@ -1,0 +1,103 @@
+"""The grader's own checks, outside the student's kernel (coursetools/trusted.py): what a graded cell exports, how a
+missing, malformed or wrong export is judged, and that every graded cell of every lesson has its export and check.
+(That the checks pass on each solution and fail on wrong exports is in test_lesson_notebooks.py.)"""
+
+from __future__ import annotations
+
+import re
+
+import nbformat
+import numpy as np
+import pytest
+
+import helpers
+from conftest import ROOT
+from coursetools.sandbox import bring_back_exports
+from coursetools.trusted import CHECKS, is_test_cell, lesson_checks, verdict
+from helpers.exports import FOLDER
+from notebook_tools import ASSIGNMENTS, grade_id, source_path
+from tiny_course import VERIFY
+
+
+class Yes:
+    """Equal to everything: such an object can only be exported pickled, and the grader never unpickles."""
+
+    def __eq__(self, other):
+        return True
+
+
+@pytest.fixture
+def tiny(tmp_path, monkeypatch):
+    """The tiny lesson's checks, and a notebook folder to export into as nbgrader's autograde would."""
+    (tmp_path / "tiny").mkdir()
+    (tmp_path / "tiny" / CHECKS).write_text(VERIFY)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    return lesson_checks(tmp_path / "tiny" / CHECKS), tmp_path / FOLDER
+
+
+def test_a_right_export_passes_and_a_wrong_one_says_why(tiny):
+    checks, folder = tiny
+    helpers.export("check", answer=42)
+    assert verdict(checks, "check", folder) is None
+    helpers.export("check", answer=41)
+    assert verdict(checks, "check", folder) == "answer should be 42, got 41"
+
+
+def test_a_missing_malformed_or_linked_export_fails(tiny, tmp_path):
+    checks, folder = tiny
+    assert "exported nothing" in verdict(checks, "check", folder)
+    helpers.export("check", answer=Yes())
+    assert "malformed" in verdict(checks, "check", folder)
+    helpers.export("check", other=42)
+    assert verdict(checks, "check", folder) == "the cell exported no 'answer'"
+    np.savez(tmp_path / "elsewhere.npz", answer=42)
+    (folder / "check.npz").unlink()
+    (folder / "check.npz").symlink_to(tmp_path / "elsewhere.npz")
+    assert "exported nothing" in verdict(checks, "check", folder)
+    assert "no check of its own" in verdict(checks, "other_cell", folder)
+
+
+def test_exports_are_made_only_while_nbgrader_autogrades(tiny, monkeypatch):
+    _, folder = tiny
+    monkeypatch.delenv("NBGRADER_EXECUTION")
+    helpers.export("check", answer=42)
+    assert not folder.exists()
+
+
+def test_only_plain_export_files_come_back_from_the_sandbox(tmp_path):
+    copy, cwd = tmp_path / "copy", tmp_path / "cwd"
+    (copy / FOLDER).mkdir(parents=True)
+    (cwd / FOLDER).mkdir(parents=True)
+    (cwd / FOLDER / "stale.npz").write_text("from an earlier run, or handed in")
+    np.savez(copy / FOLDER / "check.npz", answer=42)
+    (copy / FOLDER / "notes.txt").write_text("not an export")
+    (copy / FOLDER / "link.npz").symlink_to("/etc/passwd")
+    bring_back_exports(copy, cwd)
+    assert sorted(p.name for p in (cwd / FOLDER).iterdir()) == ["check.npz"]
+
+
+def test_a_lesson_without_its_checks_is_an_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="verify.py is missing"):
+        lesson_checks(tmp_path / "lesson" / CHECKS)
+
+
+@pytest.mark.parametrize("lesson", ASSIGNMENTS)
+def test_every_graded_cell_exports_for_its_own_check_and_has_one(lesson):
+    checks = lesson_checks(ROOT / "solutions" / lesson / CHECKS)
+    cells = [cell for cell in nbformat.read(source_path(lesson), as_version=4).cells if is_test_cell(cell)]
+    for cell in cells:
+        hidden = re.search(r"### BEGIN HIDDEN TESTS\n(.*)### END HIDDEN TESTS", cell.source, re.S)
+        assert hidden and f'helpers.export("{grade_id(cell)}",' in hidden.group(1), \
+            f"{grade_id(cell)} should export what it checked, in its hidden part"
+        assert callable(getattr(checks, grade_id(cell), None)), f"{CHECKS} has no check for {grade_id(cell)}"
+    extra = {name for name in vars(checks) if name.startswith("test_")} - {grade_id(cell) for cell in cells}
+    assert not extra, f"{CHECKS} checks cells the lesson does not grade: {sorted(extra)}"
+
+
+def test_lesson3_checks_use_the_references_and_seeds_of_the_notebook():
+    checks = lesson_checks(ROOT / "solutions" / "lesson3_challenge" / CHECKS)
+    source = "\n".join(cell.source for cell in nbformat.read(source_path("lesson3_challenge"), as_version=4).cells)
+    assert f"SEED = {checks.SEED}" in source
+    assert f"seed=SEED, reference_recall={checks.REFERENCE[checks.SEED]}" in source
+    assert f"seed={checks.HIDDEN_SEED}, reference_recall={checks.REFERENCE[checks.HIDDEN_SEED]}" in source
