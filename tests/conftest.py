@@ -68,10 +68,19 @@ def postgres():
 
 # The slowest test files, slowest first. pytest-xdist's workers take whole files in
 # collection order, so starting with these lets the two workers finish together.
-SLOW_FIRST = ("test_grading_pipeline.py", "test_lesson_notebooks.py", "test_gap_messages.py", "test_challenge_grading.py",
+SLOW_FIRST = ("test_grading_pipeline.py", "test_lesson_notebooks.py", "test_gap_messages.py", "test_browser.py",
+              "test_challenge_grading.py",
               "test_instructor_path.py", "test_lesson1_wrong_answers.py", "test_lesson2_wrong_answers.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Run the slowest files first (a stable sort: the order within a file is kept)."""
     items.sort(key=lambda item: SLOW_FIRST.index(item.path.name) if item.path.name in SLOW_FIRST else len(SLOW_FIRST))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item (item.rep_call, ...), for fixtures that act on a failure."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)

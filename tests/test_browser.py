@@ -1,0 +1,168 @@
+"""The course in a real browser: JupyterLab, started as `make lab` starts it, driven by Playwright in Debian's
+chromium, as a student runs and validates the lessons and as an instructor opens the formgrader. Screenshots of what
+each test checks go to tests/browser-pictures/; a failing test adds one, with the server's log, in failed/."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from conftest import ROOT
+from lab_browser import (
+    CHROMIUM, INSTALL, LAUNCH_ARGS, PICTURES, course_copy, kernel_display_name, lab_server, menu, open_in_file_browser,
+    open_lab, run_all_and_wait, save, shut_down_sessions, wait_for_kernel,
+)
+from notebook_tools import ASSIGNMENTS, fill_in, source_path, student_path
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("CI"):
+        pytest.fail(f"CI needs Debian's chromium for the browser tests; .ci/run installs it with: {INSTALL}",
+                    pytrace=False)
+    pytest.skip(f"the browser tests need Debian's chromium: {INSTALL}", allow_module_level=True)
+sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """A fresh copy of the course, with blank and solved copies of every lesson in work/, served by `make lab`."""
+    course = course_copy(tmp_path_factory.mktemp("browser-course"))
+    for lesson in ASSIGNMENTS:
+        (course / "work").mkdir(exist_ok=True)
+        blank = nbformat.read(student_path(lesson), as_version=4)
+        nbformat.write(blank, course / "work" / f"{lesson}.ipynb")
+        solved = fill_in(blank, nbformat.read(source_path(lesson), as_version=4))
+        nbformat.write(solved, course / "work" / f"{lesson}-solved.ipynb")
+    with lab_server(course, tmp_path_factory.mktemp("browser-private")) as (base, log):
+        yield course, base, log
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, lab, request):
+    """A new page on the module's server; a failing test leaves a screenshot and the server log in failed/."""
+    _, base, log = lab
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    yield page
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        failed = PICTURES / "failed"
+        failed.mkdir(parents=True, exist_ok=True)
+        name = request.node.name.replace("/", "_")
+        page.screenshot(path=failed / f"{name}.png", full_page=True)
+        shutil.copy(log, failed / f"{name}.log")
+    context.close()
+    shut_down_sessions(base)
+
+
+def picture(page, name: str) -> None:
+    """A full-page screenshot of what the test checks now."""
+    PICTURES.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=PICTURES / f"{name}.png", full_page=True)
+
+
+def outputs(nb: dict) -> list[tuple[int, dict]]:
+    """(cell index, output) of every output of the notebook's code cells, in order."""
+    return [(i, o) for i, cell in enumerate(nb["cells"]) if cell["cell_type"] == "code" for o in cell.get("outputs", [])]
+
+
+def is_trouble(output: dict) -> bool:
+    """Whether an output is an error or text on stderr (the TensorFlow banner included)."""
+    return output["output_type"] == "error" or output.get("name") == "stderr"
+
+
+def open_notebook(page, base: str, name: str) -> str:
+    """Open work/`name` from the file browser in a fresh layout; the kernel name shown, once the kernel is idle."""
+    open_lab(page, base)
+    open_in_file_browser(page, "work", name)
+    return wait_for_kernel(page, kernel_display_name())
+
+
+@pytest.mark.parametrize("lesson", ASSIGNMENTS)
+def test_a_blank_lesson_runs_in_the_course_kernel_and_stops_at_gap_1(page, lab, lesson):
+    course, base, _ = lab
+    assert open_notebook(page, base, f"{lesson}.ipynb") == kernel_display_name()
+    run_all_and_wait(page)
+    page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output[data-mime-type="
+                 "'application/vnd.jupyter.stderr']").first.scroll_into_view_if_needed()
+    picture(page, f"{lesson}-blank-run")
+    nb = save(page, course / "work" / f"{lesson}.ipynb")
+    index, first = next(((i, o) for i, o in outputs(nb) if is_trouble(o)), (None, None))
+    assert first is not None, "Run All stopped at no error: the blank notebook should fail at gap 1"
+    assert (first.get("ename"), first.get("evalue")) == ("NotImplementedError", "Fill in this gap."), \
+        f"the first error or stderr output is not gap 1's NotImplementedError: {first}"
+    grade_id = nb["cells"][index]["metadata"].get("nbgrader", {}).get("grade_id", "")
+    assert "gap1" in grade_id, f"Run All stopped in {grade_id or 'a cell without a gap'}, not at gap 1 or its check"
+
+
+@pytest.mark.parametrize("lesson", ASSIGNMENTS)
+def test_a_solved_lesson_runs_without_an_error_and_shows_every_plot(page, lab, lesson):
+    course, base, _ = lab
+    assert open_notebook(page, base, f"{lesson}-solved.ipynb") == kernel_display_name()
+    run_all_and_wait(page, timeout=400)
+    page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output img").first.scroll_into_view_if_needed()
+    picture(page, f"{lesson}-solved-run")
+    nb = save(page, course / "work" / f"{lesson}-solved.ipynb")
+    trouble = [(i, o.get("ename") or o.get("text", "")[:200]) for i, o in outputs(nb) if is_trouble(o)]
+    assert not trouble, f"errors or stderr output: {trouble}"
+    unrun = [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code" and c["execution_count"] is None]
+    assert not unrun, f"cells that did not run: {unrun}"
+    images = sum("image/png" in o.get("data", {}) for _, o in outputs(nb))
+    unrendered = [i for i, o in outputs(nb) if "<Figure size" in o.get("data", {}).get("text/plain", "")
+                  and "image/png" not in o.get("data", {})]
+    assert images and not unrendered, f"{images} images; figures shown as text only in cells {unrendered}"
+    shown = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output img").count()
+    assert shown == images, f"the notebook holds {images} images, the page shows {shown}"
+
+
+def validation_dialog(page, base: str, name: str) -> str:
+    """Click the toolbar's Validate on work/`name`; the text of the "Validation Results" dialog."""
+    open_notebook(page, base, name)
+    page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Toolbar").get_by_text("Validate", exact=True).click()
+    dialog = page.locator(".jp-Dialog", has_text="Validation Results")
+    dialog.wait_for(timeout=300_000)
+    return dialog.inner_text()
+
+
+def test_validate_names_the_failing_cells_of_a_blank_notebook_with_their_messages(page, lab):
+    _, base, _ = lab
+    text = validation_dialog(page, base, "lesson1_basics.ipynb")
+    picture(page, "lesson1_basics-validate-blank")
+    graded = [c for c in nbformat.read(student_path("lesson1_basics"), as_version=4).cells
+              if c.metadata.get("nbgrader", {}).get("grade") and not c.metadata["nbgrader"].get("solution")]
+    assert text.count("The following cell failed:") == len(graded), "every graded cell fails on the blank notebook"
+    for cell in graded:
+        assert cell.source.splitlines()[0] in text, f"the dialog should show the failing cell {cell.source[:60]!r}"
+    assert "NameError" in text and "genre" in text, "and each cell's error"
+
+
+def test_validate_reports_success_on_a_solved_notebook(page, lab):
+    _, base, _ = lab
+    text = validation_dialog(page, base, "lesson1_basics-solved.ipynb")
+    picture(page, "lesson1_basics-validate-solved")
+    assert "Success! Your notebook passes all the tests." in text, text[:2000]
+
+
+def test_the_nbgrader_menu_opens_the_formgrader_listing_the_released_lessons(page, lab):
+    course, base, _ = lab
+    subprocess.run([sys.executable, "-m", "coursetools", "--root", str(course), "release"], cwd=ROOT, check=True,
+                   capture_output=True)
+    open_lab(page, base)
+    menu(page, "Nbgrader", "Formgrader")
+    frame = page.frame_locator("iframe").first
+    for lesson in ASSIGNMENTS:
+        frame.locator("td", has_text=lesson).first.wait_for(timeout=60_000)
+    picture(page, "formgrader")
