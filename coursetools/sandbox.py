@@ -22,6 +22,7 @@ from helpers.exports import FOLDER as EXPORTS
 
 SWITCH = "GRADING_SANDBOX"  # "off" grades without the sandbox, with the grader's rights (make autograde UNSANDBOXED=1)
 HOME = "/home/grader"  # the kernel's home: empty, in memory, gone with the kernel
+SCRATCH = ("/tmp", "/dev/shm", HOME)  # in memory, each capped at Caps.tmp_mb, each gone with the kernel
 # Every namespace but the user one: the kernel is a real user of its own, for RLIMIT_NPROC to count its processes alone.
 NAMESPACES = ("--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try")
 SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/etc", "/sys/devices/system/cpu")  # read-only, where present
@@ -96,15 +97,16 @@ def command(kernel_cmd: list[str], *, copy: Path, cwd: Path, runtime: Path, uid:
     by an empty folder first, so that only the venv, the helpers and the submission's copy in it show through."""
     limits = ["prlimit", f"--as={int(caps.memory_gb * 2**30)}", f"--nproc={caps.processes}",
               f"--fsize={caps.file_mb * 2**20}", "--core=0", "--"]
-    mounts = [*system_binds(), "--tmpfs", str(hide)]
+    mounts = system_binds()
+    for scratch in SCRATCH:  # first, so that what is mounted below /tmp (a venv there, say) shows on top of it
+        mounts += ["--size", str(caps.tmp_mb * 2**20), "--tmpfs", scratch, "--chmod", "1777", scratch]
+    mounts += ["--tmpfs", str(hide)]
     for path in visible_paths(kernel_cmd):
         mounts += ["--ro-bind", path, path]
-    for scratch in ("/tmp", "/dev/shm", HOME):  # in memory, each capped, each gone with the kernel
-        mounts += ["--size", str(caps.tmp_mb * 2**20), "--tmpfs", scratch, "--chmod", "1777", scratch]
     mounts += ["--bind", str(copy), str(cwd), "--bind", str(runtime), str(runtime), "--chdir", str(cwd)]
     targets = [Path(mounts[i + 1 if mounts[i] == "--tmpfs" else i + 2]) for i, arg in enumerate(mounts)
                if arg in ("--ro-bind", "--bind", "--tmpfs")]
-    made = {p for target in targets for p in target.parents if p != Path("/")} - {Path(s) for s in SYSTEM}
+    made = {p for target in targets for p in target.parents if p != Path("/")} - {Path(s) for s in SYSTEM + SCRATCH}
     for parent in sorted(made - {p for p in made for s in SYSTEM if p.is_relative_to(s)}):
         mounts += ["--chmod", "0755", str(parent)]  # bubblewrap makes the folders above a mount root-only
     variables = {"HOME": HOME, "USER": "grader", "LOGNAME": "grader", "MALLOC_ARENA_MAX": "2",

@@ -194,3 +194,24 @@ def in_kernel_scores(released_template, tmp_path_factory) -> dict[str, float]:
 @pytest.mark.parametrize("attack", sorted(IN_KERNEL))
 def test_an_attack_from_inside_the_kernel_scores_nothing(in_kernel_scores, attack):
     assert in_kernel_scores[attack] == 0.0, f"{attack} scored {in_kernel_scores[attack]} with no answer"
+
+
+def test_a_venv_below_tmp_shows_through_the_sandboxs_own_tmp(tmp_path):
+    """A course checked out below /tmp: its venv must not vanish under the sandbox's empty /tmp."""
+    import subprocess
+    import sys
+    import venv
+
+    venv.create(tmp_path / "venv", symlinks=True)  # no pip: a second or two
+    folders = {name: tmp_path / name for name in ("copy", "cwd", "runtime", "course")}
+    for folder in folders.values():
+        folder.mkdir()
+    python = str(tmp_path / "venv" / "bin" / "python")
+    probe = "import os, sys; print(sys.prefix, sorted(os.listdir('/tmp')), os.access('/tmp', os.W_OK))"
+    cmd = sandbox.command([python, "-c", probe], copy=folders["copy"], cwd=folders["cwd"], runtime=folders["runtime"],
+                          uid=1_234_567, caps=sandbox.Caps(), env={}, hide=folders["course"])
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    prefix, rest = result.stdout.split(" ", 1)
+    assert prefix == str(tmp_path / "venv") and rest.strip().endswith("True"), result.stdout
+    assert sys.prefix not in result.stdout
