@@ -29,6 +29,7 @@ from tiny_course import make_tiny_course, submit  # noqa: E402
 def graded_class(folder: Path, students: list[str], jobs: int) -> tuple[float, dict[str, float], str]:
     """Release the tiny course in `folder`, hand in one submission per student (every fourth wrong), grade them
     `jobs` at a time: (seconds, student -> score, what the grading logs say about locks and ports)."""
+    folder.mkdir()
     root = make_tiny_course(folder)
     coursetools(root, "release")
     for n, student in enumerate(students):
