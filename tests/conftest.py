@@ -68,7 +68,7 @@ def postgres():
 
 # The slowest test files, slowest first. pytest-xdist's workers take whole files in
 # collection order, so starting with these lets the two workers finish together.
-SLOW_FIRST = ("test_grading_pipeline.py", "test_lesson_notebooks.py", "test_gap_messages.py", "test_browser.py",
+SLOW_FIRST = ("test_grading_pipeline.py", "test_lesson_notebooks.py", "test_browser.py",
               "test_challenge_grading.py",
               "test_instructor_path.py", "test_lesson1_wrong_answers.py", "test_lesson2_wrong_answers.py")
 

@@ -1,11 +1,13 @@
 """Each assignment: the solution passes nbgrader, the generated student notebook is in sync,
-leaks nothing, fails every graded cell, stops only at its gaps, and can run every cell twice.
-(That the student notebook with its gaps filled runs without an error is in test_gap_messages.py.)"""
+leaks nothing, fails every graded cell, stops only at its gaps, and can run every cell twice; plausible wrong
+answers meet a message that teaches. (That the student notebook with its gaps filled runs without an error in
+JupyterLab is in test_browser.py.)"""
 
 import copy
 import io
 import re
 import subprocess
+from contextlib import ExitStack
 from pathlib import Path
 
 import nbformat
@@ -17,10 +19,13 @@ from nbgrader.validator import Validator
 from conftest import ROOT
 from coursetools.trusted import CHECKS, is_test_cell, lesson_checks, load, verdict
 from export_cases import WRONG_EXPORTS
+from gap_message_cases import CASES, CHALLENGE_CASES
 from helpers.exports import ELSEWHERE
+from lesson1_cases import RUN_FIRST
+from lesson3_cases import CHALLENGE_CHECKS
 from notebook_tools import (
-    ASSIGNMENTS, copy_course, coursetools, errors, execute, grade_id, is_graded, is_solution, nbgrader_config,
-    region_lines, source_path, stderr, student_path,
+    ASSIGNMENTS, LiveNotebook, copy_course, coursetools, error_text, errors, execute, grade_id, is_graded,
+    is_solution, nbgrader_config, region_lines, source_path, stderr, student_path, without_markers,
 )
 
 
@@ -45,8 +50,8 @@ def exports(assignment, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def executed_solution_twice(assignment, exports):
-    """The solution with every code cell run twice in a row, as students re-run cells; the graded cells export into
-    `exports` as they would for the grader.
+    """The solution with every code cell run twice in a row, as students re-run cells, in a kernel that stays up for
+    this lesson's tests; the graded cells export into `exports` as they would for the grader.
 
     TF_ENABLE_ONEDNN_OPTS=1 forces the start-up that CPUs with AVX-512 VNNI/BF16 or
     AMX take by themselves, so the stderr check holds on whatever CPU runs it."""
@@ -60,11 +65,13 @@ def executed_solution_twice(assignment, exports):
             again.id = f"{cell.id[:50]}-again"
             cells.append(again)
     nb.cells = cells
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("TF_ENABLE_ONEDNN_OPTS", "1")
-        env.setenv("NBGRADER_EXECUTION", "autograde")
-        env.setenv(ELSEWHERE, str(exports))
-        return execute(nb, source_path(assignment).parent)
+    with ExitStack() as stack:
+        with pytest.MonkeyPatch.context() as env:  # the kernel keeps the environment it started with
+            env.setenv("TF_ENABLE_ONEDNN_OPTS", "1")
+            env.setenv("NBGRADER_EXECUTION", "autograde")
+            env.setenv(ELSEWHERE, str(exports))
+            live = stack.enter_context(LiveNotebook(nb, source_path(assignment).parent))
+        yield live
 
 
 def checks_of(assignment: str):
@@ -73,14 +80,14 @@ def checks_of(assignment: str):
 
 
 def test_the_graders_own_checks_pass_on_the_solution(assignment, executed_solution_twice, exports):
-    graded = [grade_id(c) for c in executed_solution_twice.cells if is_test_cell(c)]
+    graded = [grade_id(c) for c in executed_solution_twice.nb.cells if is_test_cell(c)]
     failures = {cell: verdict(checks_of(assignment), cell, exports) for cell in dict.fromkeys(graded)}
     assert not {cell: why for cell, why in failures.items() if why}
 
 
 def test_the_graders_own_checks_fail_on_wrong_exports(assignment, executed_solution_twice, exports, tmp_path):
     checks, cases = checks_of(assignment), WRONG_EXPORTS[assignment]
-    assert set(cases) == {grade_id(c) for c in executed_solution_twice.cells if is_test_cell(c)}, "a case per graded cell"
+    assert set(cases) == {grade_id(c) for c in executed_solution_twice.nb.cells if is_test_cell(c)}, "a case per graded cell"
     passed = []
     for cell, (mistake, wrong) in cases.items():
         np.savez(tmp_path / f"{cell}.npz", **wrong(dict(load(exports / f"{cell}.npz")), checks))
@@ -160,13 +167,13 @@ def test_every_gap_and_check_states_the_points_it_carries(assignment):
 
 
 def test_solution_runs_clean_twice_with_nothing_on_stderr(executed_solution_twice):
-    for cell in executed_solution_twice.cells:
+    for cell in executed_solution_twice.nb.cells:
         assert not errors(cell), f"{grade_id(cell) or cell.source[:60]!r} raised {errors(cell)}"
         assert not stderr(cell), f"{grade_id(cell) or cell.source[:60]!r} wrote to stderr: {stderr(cell)}"
 
 
 def test_solution_scores_full_marks_as_nbgrader_grades_it(executed_solution_twice):
-    for cell in executed_solution_twice.cells:
+    for cell in executed_solution_twice.nb.cells:
         if is_graded(cell) and cell.cell_type == "code":
             assert determine_grade(cell)[0] == cell.metadata["nbgrader"]["points"], grade_id(cell)
 
@@ -205,3 +212,66 @@ def test_nbgrader_validate_shows_a_long_assertion_message_whole(tmp_path):
     validator.stream = io.StringIO()
     validator.validate_and_print(str(tmp_path / "probe.ipynb"))
     assert message in validator.stream.getvalue()
+
+
+# Plausible wrong answers meet a visible check that says what was expected and what was got. Each case runs in the
+# kernel where the lesson's solution ran (above): the gap with the wrong answer, then the student notebook's cells up
+# to the check that must catch it, then the right answer again. The student's copy has no hidden tests, so each
+# message here is what a student sees.
+CASE_PARAMS = [pytest.param(CASES[case][0], case, id=case) for case in CASES]  # beside their lesson's tests
+CHALLENGE_PARAMS = [pytest.param("lesson3_challenge", case, id=case) for case in CHALLENGE_CASES]
+
+
+@pytest.fixture
+def student_kernel(executed_solution_twice):
+    """The lesson's live kernel, as a student's: outside autograde, so that no check run here exports."""
+    executed_solution_twice.run("import os\nos.environ.pop('NBGRADER_EXECUTION', None)")
+    return executed_solution_twice
+
+
+@pytest.mark.parametrize("assignment, case", CASE_PARAMS, indirect=["assignment"], scope="module")
+def test_a_wrong_answer_meets_a_message_that_teaches(student_kernel, assignment, case):
+    lesson, gap, right, wrong, check, words = CASES[case]
+    source = nbformat.read(source_path(lesson), as_version=4)
+    student = nbformat.read(student_path(lesson), as_version=4)
+    at = {grade_id(c): i for i, c in enumerate(student.cells) if grade_id(c)}
+    answer = without_markers(source.cells[at[gap]].source)
+    assert right in answer, f"{right!r} is not in the solution of {gap}"
+    later = [c.source for c in student.cells[at[gap] + 1: at[check] + 1] if c.cell_type == "code"]
+    first = [student.cells[at[RUN_FIRST[gap]]].source] if gap in RUN_FIRST else []
+    try:
+        for cell in first:
+            student_kernel.run(cell)
+        gap_run = student_kernel.run(answer.replace(right, wrong))
+        for cell in later[:-1]:
+            student_kernel.run(cell)
+        caught = student_kernel.run(later[-1])
+    finally:  # the right answer again, for the next case
+        for cell in first + [answer] + later:
+            student_kernel.run(cell)
+    assert not errors(gap_run), f"the wrong answer itself does not run: {error_text(gap_run)}"
+    assert errors(caught) == ["AssertionError"], error_text(caught)
+    for word in words:
+        assert word in error_text(caught), f"{word!r} is not in the message:\n{error_text(caught)}"
+    width = nbgrader_config().Validator.width  # `nbgrader validate` cuts longer lines
+    assert all(len("    " + line) <= width - 3 for line in error_text(caught).splitlines()), error_text(caught)
+
+
+@pytest.mark.parametrize("assignment, case", CHALLENGE_PARAMS, indirect=["assignment"], scope="module")
+def test_the_challenge_scores_the_method_on_the_hidden_world(student_kernel, assignment, case):
+    """The challenge (lesson 3, gap 7) as nbgrader grades it: the instructor's checks, hidden world included."""
+    answer, must_fail = CHALLENGE_CASES[case]
+    source = nbformat.read(source_path(assignment), as_version=4)
+    instructor = {grade_id(c): without_markers(c.source) for c in source.cells if grade_id(c)}  # hidden checks too
+    solution = instructor["gap7_challenge"]
+    try:
+        student_kernel.run("for _name in ('mine', 'hidden', 'recommend'): globals().pop(_name, None)")
+        assert not errors(student_kernel.run(answer or solution))
+        ran = {check: student_kernel.run(instructor[check]) for check in CHALLENGE_CHECKS}
+    finally:
+        student_kernel.run(solution)
+    failed = {check for check, cell in ran.items() if errors(cell)}
+    assert failed == must_fail, {check: error_text(ran[check]) for check in failed ^ must_fail}
+    if "test_gap7_contract" not in failed:
+        report = "".join(o.get("text", "") for o in ran["test_gap7_contract"].outputs)
+        assert "this world: Recall@20" in report and "hidden world: Recall@20" in report, report
