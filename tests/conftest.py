@@ -14,6 +14,7 @@ import pytest
 matplotlib.use("Agg")
 
 ROOT = Path(__file__).resolve().parents[1]
+pytest_plugins = ["lab_browser"]  # its hook keeps each test's report on the item, for the browser tests' pictures
 if str(ROOT) not in sys.path:  # the instructor's tools (coursetools) live in the course root
     sys.path.insert(0, str(ROOT))
 
@@ -76,11 +77,3 @@ SLOW_FIRST = ("test_grading_pipeline.py", "test_lesson_notebooks.py", "test_brow
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Run the slowest files first (a stable sort: the order within a file is kept)."""
     items.sort(key=lambda item: SLOW_FIRST.index(item.path.name) if item.path.name in SLOW_FIRST else len(SLOW_FIRST))
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    """Keep each phase's report on the test item (item.rep_call, ...), for fixtures that act on a failure."""
-    outcome = yield
-    report = outcome.get_result()
-    setattr(item, f"rep_{report.when}", report)

@@ -14,13 +14,16 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
 from conftest import ROOT
 from lab_server import free_port
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 INSTALL = "apt-get install -y --no-install-recommends chromium"
 TOKEN = "course-browser-test"
-PICTURES = ROOT / "tests" / "browser-pictures"  # every screenshot; a failing test adds one and the server log in failed/
+# Every screenshot; a failing test adds one, and the server's log, in failed/. BROWSER_PICTURES moves them.
+PICTURES = Path(os.environ.get("BROWSER_PICTURES") or ROOT / "tests" / "browser-pictures")
 # Settings a test must not inherit from whoever runs it: no news toast, every cell in the page (screenshots and
 # clicks land on the right cell).
 SETTINGS = {
@@ -90,6 +93,24 @@ def lab_server(course: Path, private: Path):
             pass
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item (item.rep_call, ...), for fixtures that act on a failure; the
+    tests' conftest loads this module as a plugin."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
+
+
+def keep_evidence(page, log: Path, test: str) -> None:
+    """A failing test's last moment: a full-page screenshot and the server's log, in PICTURES/failed/."""
+    failed = PICTURES / "failed"
+    failed.mkdir(parents=True, exist_ok=True)
+    name = test.replace("/", "_")
+    page.screenshot(path=failed / f"{name}.png", full_page=True)
+    shutil.copy(log, failed / f"{name}.log")
 
 
 def shut_down_sessions(base: str) -> None:

@@ -15,8 +15,8 @@ import pytest
 
 from conftest import ROOT
 from lab_browser import (
-    CHROMIUM, INSTALL, LAUNCH_ARGS, PICTURES, course_copy, kernel_display_name, lab_server, menu, open_in_file_browser,
-    open_lab, run_all_and_wait, save, shut_down_sessions, wait_for_kernel,
+    CHROMIUM, INSTALL, LAUNCH_ARGS, PICTURES, course_copy, keep_evidence, kernel_display_name, lab_server, menu,
+    open_in_file_browser, open_lab, run_all_and_wait, save, shut_down_sessions, wait_for_kernel,
 )
 from notebook_tools import ASSIGNMENTS, fill_in, source_path, student_path
 
@@ -31,6 +31,7 @@ sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     """A fresh copy of the course, with blank and solved copies of every lesson in work/, served by `make lab`."""
+    shutil.rmtree(PICTURES / "failed", ignore_errors=True)  # what the last run's failures left
     course = course_copy(tmp_path_factory.mktemp("browser-course"))
     for lesson in ASSIGNMENTS:
         (course / "work").mkdir(exist_ok=True)
@@ -51,21 +52,28 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, lab, request):
-    """A new page on the module's server; a failing test leaves a screenshot and the server log in failed/."""
-    _, base, log = lab
+def server_log(lab) -> Path:
+    """The module's server log, which a failing test keeps beside its screenshot."""
+    return lab[2]
+
+
+@pytest.fixture(autouse=True)
+def no_session_left(lab):
+    """Each test starts with no kernel running on the module's server."""
+    yield
+    shut_down_sessions(lab[1])
+
+
+@pytest.fixture
+def page(browser, server_log, request):
+    """A new page in a new browser context; a failing test leaves a screenshot and the server log in failed/."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     yield page
     report = getattr(request.node, "rep_call", None)
     if report is not None and report.failed:
-        failed = PICTURES / "failed"
-        failed.mkdir(parents=True, exist_ok=True)
-        name = request.node.name.replace("/", "_")
-        page.screenshot(path=failed / f"{name}.png", full_page=True)
-        shutil.copy(log, failed / f"{name}.log")
+        keep_evidence(page, server_log, request.node.name)
     context.close()
-    shut_down_sessions(base)
 
 
 def picture(page, name: str) -> None:
@@ -166,3 +174,36 @@ def test_the_nbgrader_menu_opens_the_formgrader_listing_the_released_lessons(pag
     for lesson in ASSIGNMENTS:
         frame.locator("td", has_text=lesson).first.wait_for(timeout=60_000)
     picture(page, "formgrader")
+
+
+EVIDENCE = '''import pytest
+from test_browser import browser, page  # the fixtures under test
+
+
+@pytest.fixture
+def server_log(tmp_path):
+    (tmp_path / "lab.log").write_text("the server's last words")
+    return tmp_path / "lab.log"
+
+
+def test_fails(page):
+    page.set_content("<h1>the page at the moment of failure</h1>")
+    assert False, "on purpose"
+
+
+def test_passes(page):
+    page.set_content("<h1>nothing to keep</h1>")
+'''
+
+
+def test_a_failing_browser_test_leaves_a_screenshot_and_the_server_log(tmp_path):
+    (tmp_path / "test_evidence.py").write_text(EVIDENCE)
+    pictures = tmp_path / "pictures"
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "tests"), BROWSER_PICTURES=str(pictures))
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "lab_browser",
+                             "test_evidence.py"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert "1 failed, 1 passed" in result.stdout, result.stdout[-3000:] + result.stderr[-3000:]
+    kept = sorted(p.name for p in (pictures / "failed").glob("*"))
+    assert kept == ["test_fails.log", "test_fails.png"], f"failed/ holds {kept}"
+    assert (pictures / "failed" / "test_fails.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (pictures / "failed" / "test_fails.log").read_text() == "the server's last words"
