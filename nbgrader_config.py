@@ -8,6 +8,7 @@ from pathlib import Path
 from nbclient.exceptions import DeadKernelError
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbformat import NotebookNode
+from nbgrader.converters import GenerateFeedback
 from nbgrader.preprocessors import (
     AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, Execute, GetGrades, IgnorePattern, LimitOutput,
     SaveAutoGrades,
@@ -15,8 +16,9 @@ from nbgrader.preprocessors import (
 from traitlets import List
 
 from coursetools import sandbox
-from coursetools.trusted import VerifyExports
+from coursetools.trusted import VerifyExports, run_after
 from helpers.exports import FOLDER as EXPORTS
+from helpers.exports import INPUTS
 
 c = get_config()  # noqa: F821  (provided by nbgrader when it loads this file)
 
@@ -36,7 +38,8 @@ c.CourseDirectory.db_url = (os.environ.get("NBGRADER_DB_URL")
                             or f"sqlite:///{COURSE_ROOT / 'gradebook.db'}?timeout=60")
 # `helpers` is installed in the venv. A copy handed in with a submission is not
 # copied for grading, so it cannot shadow the installed package.
-c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "helpers", "*.py"]
+# Nor are exports or grader's inputs: only the grader writes those, during grading.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "helpers", "*.py", EXPORTS, INPUTS]
 
 # Each solution region becomes this stub in the student notebook.
 c.ClearSolutions.code_stub = {
@@ -122,17 +125,30 @@ class ExecuteThroughADeadKernel(Execute):
                 cell.outputs = [died("not run: the kernel died in an earlier cell")]
             return cell, resources
         try:
-            return super().preprocess_cell(cell, resources, index)
+            cell, resources = super().preprocess_cell(cell, resources, index)
+            if cell.metadata.get("nbgrader", {}).get("grade"):  # the lesson's own run after this cell, if it has one
+                run_after(self, cell, resources, SOURCE_ROOT, COURSE_ROOT)
+            return cell, resources
         except DeadKernelError:
             self.kernel_died = True
             cell.outputs.append(died("the kernel died while running this cell"))
             return cell, resources
 
 
-# The graded cells that passed in the student's kernel are checked again outside it, from what they exported.
-c.VerifyExports.source_root = str(COURSE_ROOT / c.CourseDirectory.source_directory)
+# The graded cells that passed in the student's kernel are judged outside it, from what they exported.
+SOURCE_ROOT = COURSE_ROOT / c.CourseDirectory.source_directory
+c.VerifyExports.source_root = str(SOURCE_ROOT)
+c.VerifyExports.course_root = str(COURSE_ROOT)
 c.Autograde.autograde_preprocessors = [ExecuteThroughADeadKernel, VerifyExports, IgnorePattern, ClearMetadataPreprocessor,
                                        LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
 
 # nbgrader's feedback shows hidden tests by default; this list leaves them out.
 c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, ClearHiddenTestsAndTracebacks]
+
+
+def only_the_page(self, assignment_id: str, student_id: str) -> None:
+    """nbgrader's feedback copies every other file of the autograded folder beside the page; nothing but the page
+    goes back to a student here (not a file the kernel wrote, not an export, not the submission's timestamp)."""
+
+
+GenerateFeedback.init_assignment = only_the_page

@@ -25,7 +25,7 @@ from coursetools.autograde import autograde
 from coursetools.bundle import student_bundle
 from coursetools.export import feedback, grades
 from coursetools.leaderboard import leaderboard
-from coursetools.release import student_notebooks
+from coursetools.release import release, student_notebooks
 
 
 def parser() -> argparse.ArgumentParser:
@@ -67,7 +67,7 @@ def main() -> int:
         student_bundle(root, args.out.resolve() if args.out else None)
         return 0
     if args.step == "release":
-        return student_notebooks(root, register=True)
+        return release(root)
     if args.step == "autograde":
         return autograde(root, args.force, args.student, args.assignment, args.jobs, args.scheduler,
                          sandboxed=not args.unsandboxed)

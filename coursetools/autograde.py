@@ -12,10 +12,11 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from coursetools import sandbox
+from coursetools import preflight, sandbox
 from coursetools.nbgrader_cli import assignments, gradebook_url, released
 from coursetools.parallel import dask_pool, local_pool, run_all
 from coursetools.submissions import Problem, Submission, find_submissions, sha256
+from coursetools.trusted import CHECKS, FIGURES, SECRETS, lesson_checks, secret_path
 
 RECORD = Path("autograded") / ".submission-hashes.json"  # student/lesson -> sha256 of the notebook last graded
 PENDING = "pending"  # in the record while a submission is being graded: a run that stopped midway leaves it
@@ -120,6 +121,13 @@ def autograde(root: Path, force: bool = False, student: str | None = None, assig
     failed: list[tuple[Submission, str, Path]] = []
     kept: dict[str, Path | None] = {}
     graded = 0
+    unready = sorted({s.assignment for s, _ in plan.values() if missing_secret(root, s.assignment)})
+    if unready:
+        raise ValueError(f"{', '.join(unready)} has no secret yet ({SECRETS}/): run `make release` first, which makes it")
+    if plan and not scheduler:  # a cluster's workers are the ones to check; here, before anything is graded
+        reason = preflight.problem(root, sandboxed)
+        if reason:
+            raise ValueError(reason)
     if plan:
         prepare_gradebook(root, {sub.student for sub, _ in plan.values()})
         for key, (sub, reason) in plan.items():
@@ -154,7 +162,25 @@ def autograde(root: Path, force: bool = False, student: str | None = None, assig
         print(f"  failed: {sub.key} ({reason}); nbgrader's log is {log.relative_to(root)}; the next run grades it again")
     for problem in problems:
         print(f"  not graded: {problem}")
+    for sub, flag in flags(root, [sub for sub, _ in plan.values()]):
+        print(f"  look at: {sub.key}: {flag}")
     return 1 if failed or problems else 0
+
+
+def missing_secret(root: Path, lesson: str) -> bool:
+    """Whether `lesson`'s checks need a secret (lesson 3's hidden world) that the course does not have yet."""
+    return hasattr(lesson_checks(root / "solutions" / lesson / CHECKS), "make_secret") and not secret_path(root, lesson).is_file()
+
+
+def flags(root: Path, subs: list[Submission]) -> list[tuple[Submission, str]]:
+    """The submissions whose figures, as the grader measured them, it flagged as a reason to look."""
+    found = []
+    for sub in subs:
+        path = root / FIGURES / sub.assignment / f"{sub.student}.json"
+        flag = json.loads(path.read_text()).get("flag") if path.is_file() else None
+        if flag:
+            found.append((sub, flag))
+    return found
 
 
 def log_of(root: Path, sub: Submission) -> Path:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from coursetools.grading import course_api, logged
 from coursetools.nbgrader_cli import assignments
+from coursetools.trusted import CHECKS, ensure_secret, lesson_checks, secret_path
 
 
 def generate(root: Path, dest: Path, register: bool) -> None:
@@ -70,3 +71,19 @@ def student_notebooks(root: Path, check: bool = False, force: bool = False, regi
                 shutil.copyfile(fresh / path, release / path)
                 print(f"wrote notebooks/{path}")
     return 0
+
+
+def release(root: Path) -> int:
+    """Regenerate the student notebooks, register every lesson in the gradebook, and make each lesson's secret that
+    has none yet (lesson 3's hidden world: a seed and the reference's score there, measured in about a minute)."""
+    status = student_notebooks(root, register=True)
+    for name in assignments(root):
+        checks = lesson_checks(root / "solutions" / name / CHECKS)
+        if hasattr(checks, "make_secret"):
+            made = not secret_path(root, name).exists()
+            if made:
+                print(f"{name}: drawing its hidden world and measuring the reference there (about a minute) ...", flush=True)
+            ensure_secret(root, name, checks)
+            print(f"{name}: its secret is {secret_path(root, name).relative_to(root)}"
+                  + (" (new)" if made else " (kept; delete it before any grading to draw another)"))
+    return status

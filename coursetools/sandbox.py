@@ -80,14 +80,19 @@ def system_binds() -> list[str]:
     return [*binds, "--dev", "/dev", "--proc", "/proc"]
 
 
+def helpers_folder() -> Path | None:
+    """The folder of the helpers package that this grading process imports (installed editable: the course's own)."""
+    helpers = find_spec("helpers")
+    return Path(list(helpers.submodule_search_locations)[0]) if helpers and helpers.submodule_search_locations else None
+
+
 def visible_paths(kernel_cmd: list[str]) -> list[str]:
     """What the kernel must read besides the system: its Python (venv and base install) and the helpers package."""
     python = Path(kernel_cmd[0])
     venv = python.parent.parent
     paths = {str(venv), sys.base_prefix, str(Path(os.path.realpath(python)).parent.parent)}
-    helpers = find_spec("helpers")
-    if helpers and helpers.submodule_search_locations:  # installed editable: the course's own folder
-        paths.add(str(Path(list(helpers.submodule_search_locations)[0])))
+    if helpers_folder():
+        paths.add(str(helpers_folder()))
     return sorted(paths)
 
 
@@ -112,6 +117,8 @@ def command(kernel_cmd: list[str], *, copy: Path, cwd: Path, runtime: Path, uid:
     variables = {"HOME": HOME, "USER": "grader", "LOGNAME": "grader", "MALLOC_ARENA_MAX": "2",
                  "PATH": f"{Path(kernel_cmd[0]).parent}:/usr/bin:/bin",
                  **{k: v for k, v in os.environ.items() if k in PASSED_ON}, **env}
+    if helpers_folder():  # the kernel imports the helpers mounted here, wherever the venv's editable install points
+        variables["PYTHONPATH"] = str(helpers_folder().parent)
     setenv = [arg for name, value in variables.items() for arg in ("--setenv", name, value)]
     if os.geteuid() == 0:  # root becomes a user of its own, for whom RLIMIT_NPROC counts only this kernel's processes
         user = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all",

@@ -1,18 +1,21 @@
-"""Lesson 3's challenge, scored on a world the student never sees: a pipeline's Recall@20 and NDCG@20 beside popularity's and a reference's."""
+"""Lesson 3's challenge: a pipeline's Recall@20 and NDCG@20 on a world, beside popularity's and a reference's
+(`score_challenge`, which the notebook runs on its own world), and the grader's run on its hidden world
+(`answer_hidden`), whose held-out listens never enter the notebook: the grading process scores those lists."""
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
+from helpers.exports import export, inputs
 from helpers.music import listen_matrix, make_listening_data, ranking_metrics, split_per_user
 
 K = 20
-REPORT = re.compile(r"hidden world: Recall@20 (?P<recall>[\d.]+), NDCG@20 (?P<ndcg>[\d.]+);")
+HIDDEN = "hidden_world"  # what the grader hands in (helpers.inputs) and what answer_hidden exports
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,7 @@ class ChallengeScore:
         return self.recall / self.reference_recall
 
     def report(self) -> str:
-        """One line with every figure; the leaderboard reads it back with REPORT."""
+        """One line with every figure."""
         return (f"{self.world}: Recall@20 {self.recall:.4f}, NDCG@20 {self.ndcg:.4f}; popularity {self.popularity_recall:.4f} "
                 f"(yours is {self.ratio_to_popularity:.2f} x), reference LightGCN {self.reference_recall:.4f} "
                 f"(yours is {self.ratio_to_reference:.2f} x); fitted in {self.fit_seconds:.1f} s")
@@ -75,3 +78,13 @@ def score_challenge(fit_recommender: Callable, seed: int, reference_recall: floa
     popular = ranking_metrics(top, held_out[users], K).mean()
     return ChallengeScore(float(mine[f"Recall@{K}"]), float(mine[f"NDCG@{K}"]), float(popular[f"Recall@{K}"]),
                           float(reference_recall), fit_seconds, world, lists)
+
+
+def answer_hidden(fit_recommender: Callable) -> None:
+    """The grader's run, in the student's kernel: fit `fit_recommender` on the hidden world's training listens that
+    the grader handed in, and export the top K of every user for the grader to score."""
+    given = inputs(HIDDEN)
+    train = pd.DataFrame({column: given[f"train_{column}"] for column in ("user", "track", "plays")})
+    tracks = pd.DataFrame({column: given[f"tracks_{column}"] for column in ("track", "artist", "genre")})
+    recommend = fit_recommender(train, tracks)
+    export(HIDDEN, lists=np.asarray(recommend(np.arange(int(given["n_users"])), K)))

@@ -1,6 +1,12 @@
 """Answers to lesson 3's challenge (gap 7) of different strength, and the four checks that grade it."""
 
 LESSON = "lesson3_challenge"
+# The hidden world the tests grade on (a course draws its own at `make release`; the tests' course copies are given
+# this one by notebook_tools.copy_course, so that release need not measure its reference). Measured there by
+# `python scripts/lesson3_seeds.py --seeds 0 --hidden 7301198642519`: the reference LightGCN 0.3197, popularity 0.2736;
+# EASE_ON_PLAYS 0.3353 (1.05 x the reference), ITEM_KNN 0.3064 (0.96 x). Not 5417, the hidden seed that an earlier
+# version of the course kept in its notebook, which SEARCHES_FOR_THE_SEED tries.
+KNOWN_WORLD = {"seed": 7301198642519, "reference_recall": 0.3197}
 CHALLENGE_CHECKS = ["test_gap7_contract", "test_gap7_popularity", "test_gap7_near_lightgcn", "test_gap7_beats_lightgcn"]
 # the most played tracks, leaving out what each user heard: it should reach popularity, and no more
 POPULAR_MINUS_HEARD = '''def fit_recommender(train, tracks):
@@ -44,3 +50,66 @@ ITEM_KNN = '''def fit_recommender(train, tracks):
         scores[X[user_ids].nonzero()] = -np.inf
         return np.argsort(-scores, axis=1, kind="stable")[:, :k]
     return recommend'''
+
+# Cheats. Each must earn no more than popular-minus-heard, the honest baseline it builds on, and not change the
+# leaderboard's order. On this world they can reach the test listens, which the notebook's own scoring holds; on the
+# grader's hidden world only the training listens enter the kernel.
+_POPULAR = POPULAR_MINUS_HEARD.replace("def fit_recommender(", "def popular_recommender(")
+# walks up its callers' frames, and through gc.get_objects(), for a matrix of held-out listens
+READS_THE_CALLERS = _POPULAR + '''
+
+
+def fit_recommender(train, tracks):
+    import gc
+    import sys
+    fallback = popular_recommender(train, tracks)
+
+    def find_answers():
+        frame = sys._getframe(1)
+        while frame is not None:
+            if "held_out" in frame.f_locals:
+                return frame.f_locals["held_out"]
+            frame = frame.f_back
+        heard = helpers.listen_matrix(train, int(train["user"].max()) + 1, len(tracks))
+        found = [o for o in gc.get_objects() if isinstance(o, sp.csr_matrix) and o.shape == heard.shape
+                 and o.nnz and not o.multiply(heard).nnz]  # listens that are not training ones
+        return max(found, key=lambda o: o.nnz) if found else None
+
+    def recommend(user_ids, k):
+        lists = fallback(user_ids, k)
+        answers = find_answers()
+        if answers is not None:
+            for row, user in enumerate(user_ids):
+                known = answers[user].indices[:k]
+                rest = [t for t in lists[row] if t not in set(known)]
+                lists[row] = np.concatenate([known, rest])[:k]
+        return lists
+    return recommend'''
+# regenerates worlds with helpers.make_listening_data, from small seeds and the one an old version of the course
+# published, to find the one whose training listens it was given, and then reads that world's test listens
+SEARCHES_FOR_THE_SEED = _POPULAR + '''
+
+
+def fit_recommender(train, tracks):
+    fallback = popular_recommender(train, tracks)
+    for seed in [*range(12), 5417]:
+        world = helpers.make_listening_data(seed=seed)
+        mine, _, test = helpers.split_per_user(world.listens, valid=0.1, test=0.2, seed=seed)
+        if len(mine) == len(train) and (mine[["user", "track"]].to_numpy() == train[["user", "track"]].to_numpy()).all():
+            answers = test.groupby("user")["track"].apply(list)
+
+            def recommend(user_ids, k):
+                lists = fallback(user_ids, k)
+                for row, user in enumerate(user_ids):
+                    known = answers.get(user, [])[:k]
+                    rest = [t for t in lists[row] if t not in set(known)]
+                    lists[row] = np.array(known + rest)[:k]
+                return lists
+            return recommend
+    return fallback'''
+# hooks that print every cell's source and, after each cell, a report line of a hidden world the leaderboard once read
+PRINTS_AND_FAKES = '''import IPython
+IPython.get_ipython().events.register("pre_run_cell", lambda info: print("SOURCE>", info.raw_cell))
+IPython.get_ipython().events.register("post_run_cell", lambda result: print(
+    "hidden world: Recall@20 0.9999, NDCG@20 0.9999; popularity 0.2500 (yours is 4.00 x)"))
+''' + POPULAR_MINUS_HEARD

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -14,6 +15,8 @@ from nbclient import NotebookClient
 from traitlets.config import Config, PyFileConfigLoader
 
 from conftest import ROOT
+from coursetools.trusted import secret_path
+from lesson3_cases import KNOWN_WORLD
 
 ASSIGNMENTS = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir())
 
@@ -32,10 +35,15 @@ COURSE_PARTS = ("nbgrader_config.py", "bundle", "solutions", "notebooks")
 
 
 def copy_course(dest: Path, names: tuple[str, ...] = COURSE_PARTS) -> Path:
-    """Copy the parts of the course named in `names` into `dest`, a stand-in course root."""
+    """Copy the parts of the course named in `names` into `dest`, a stand-in course root; with the solutions, lesson
+    3's hidden world is the tests' known one, so that release need not draw one and measure its reference."""
     for name in names:
         src = ROOT / name
         (shutil.copytree if src.is_dir() else shutil.copy)(src, dest / name)
+    if "solutions" in names:
+        secret = secret_path(dest, "lesson3_challenge")
+        secret.parent.mkdir(exist_ok=True)
+        secret.write_text(json.dumps(KNOWN_WORLD))
     return dest
 
 
@@ -82,6 +90,11 @@ def without_markers(source: str) -> str:
     """Source with nbgrader's region markers removed (the answer a student would write)."""
     markers = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
     return "\n".join(line for line in source.splitlines() if line.strip() not in markers)
+
+
+def passing_every_assert(source: str) -> str:
+    """`source` as an input transformer that turns every assert into one that passes would hand it to the kernel."""
+    return re.sub(r"^(\s*)assert ", r"\1assert True or ", source, flags=re.M)
 
 
 def fill_in(student: nbformat.NotebookNode, source: nbformat.NotebookNode,

@@ -21,14 +21,15 @@ import pytest
 from nbgrader.api import Gradebook
 
 from conftest import ROOT
+from coursetools.trusted import HIDDEN_MARK
 from lesson1_cases import LESSON, WRONG_ANSWERS, submission
-from notebook_tools import copy_course, coursetools, grade_id, is_solution, source_path
+from notebook_tools import copy_course, coursetools, grade_id, is_solution, region_lines, source_path
 
 GRADED = ["test_gap1_genre", "test_gap2_genre_matrix", "test_gap3_cosine", "test_top_k",
           "test_gap4_user_vocabulary", "test_gap5_item_vocabulary", "test_gap6_rating_model",
           "test_gap7_ranking_task", "test_gap8_training_rmse"]
 HIDDEN_CHECK_CASE = "overfitted-with-typed-in-rmse"
-TRUSTED = "the grader's own check, outside your notebook, failed"
+TRUSTED = HIDDEN_MARK  # what the grader's own check, outside the kernel, says when it fails a cell
 # Red-team submissions that pass checks inside the kernel without answering; the grader's own checks stop them.
 PATCHED_CHECKS = '''
 isinstance = lambda *args, **kwargs: True
@@ -53,6 +54,14 @@ class Anything:
     __iter__ = lambda self: iter([])
 '''
 BLANKED_CELLS = '\nget_ipython().input_transformers_cleanup.append(lambda lines: ["pass\\n"])'
+# Hooks that print the source of every cell the kernel runs (hidden parts included) into the outputs, and an input
+# transformer that turns every assert into one that passes; with the wrong answer "never-trained" (no model.fit).
+HOOKED = """
+import re as _re
+get_ipython().events.register("pre_run_cell", lambda info: print("SOURCE>", info.raw_cell))
+get_ipython().input_transformers_cleanup.append(
+    lambda lines: [_re.sub(r"^(\\s*)assert ", r"\\1assert True or ", line) for line in lines])"""
+HOOKED_CASE = "never-trained"
 GAPS = [grade_id(c) for c in nbformat.read(source_path(LESSON), as_version=4).cells if is_solution(c)]
 ANYTHING = {gap: f"{name} = Anything()" for gap, name in [
     ("gap1_extract_genres", "genre"), ("gap2_genre_columns", "item_genre_mat"), ("gap3_cosine", "corr_mat"),
@@ -86,6 +95,10 @@ def special_submissions() -> dict[str, tuple[nbformat.NotebookNode, set[str] | N
         cheat = submission({gap: answers.get(gap, "pass") for gap in GAPS})
         next(c for c in cheat.cells if c.cell_type == "code").source += first
         subs[name] = (cheat, None)
+    answers, edits, fails = WRONG_ANSWERS[HOOKED_CASE]
+    hooked = submission(answers, edits)
+    next(c for c in hooked.cells if c.cell_type == "code").source += HOOKED
+    subs["hooked"] = (hooked, fails)  # no more than the same wrong answer, submitted plainly, earns
     return subs
 
 
@@ -150,7 +163,7 @@ def test_unanswered_or_broken_work_gets_zero_everywhere(graded_course, student):
     assert {cell: s for cell, (s, _) in got.items() if s != 0} == {}
 
 
-@pytest.mark.parametrize("student", [HIDDEN_CHECK_CASE, "edited-test", "infinite-loop"])
+@pytest.mark.parametrize("student", [HIDDEN_CHECK_CASE, "edited-test", "infinite-loop", "hooked"])
 def test_wrong_work_loses_exactly_the_points_it_should(graded_course, student):
     root, expected, _ = graded_course
     must_fail = expected[student][1]
@@ -180,22 +193,38 @@ def test_a_copied_helpers_package_is_not_used_for_grading(graded_course):
     assert not (root / "autograded" / "shadowed-helpers" / LESSON / "helpers").exists()
 
 
-def test_feedback_never_shows_hidden_tests(graded_course):
+def test_no_hidden_check_enters_the_kernel_and_feedback_shows_none(graded_course):
     root, expected, _ = graded_course
-    hidden_line = "recomputed = float(np.sqrt(np.mean((test_df[RATING_COL].to_numpy() - predicted) ** 2)))"
+    source = nbformat.read(source_path(LESSON), as_version=4)
+    hidden = {line for cell in source.cells for line in region_lines(cell, "HIDDEN TESTS")}
+    assert hidden and all(line.startswith(("helpers.export(", ")")) or "=" in line for line in hidden)
     autograded = (root / "autograded" / "solution" / LESSON / f"{LESSON}.ipynb").read_text()
-    assert "recomputed = float" in autograded, "the autograded notebook should hold the hidden tests"
+    assert "recomputed" not in autograded and 'helpers.export(\\"test_gap8_training_rmse\\"' in autograded, \
+        "the autograded notebook holds the visible checks and the exports, no hidden check"
     pages = list((root / "feedback").glob(f"*/{LESSON}/{LESSON}.html"))
     assert len(pages) == len(expected)
     for page in pages:
+        assert sorted(p.name for p in page.parent.iterdir()) == [page.name], "only the page goes back to a student"
         html = page.read_text()
-        for text in ("recomputed", "HIDDEN TESTS", "expected_sets", "unit @ unit.T", hidden_line):
+        for text in ("HIDDEN TESTS", "helpers.export(", "recomputed", "expected_sets", "unit @ unit.T"):
             assert text not in html, f"{page.parent.parent.name}'s feedback shows hidden test text {text!r}"
     overfit = (root / "feedback" / "overfitted-with-typed-in-rmse" / LESSON / f"{LESSON}.html").read_text()
     assert "the model&#39;s own test RMSE" in overfit or "the model's own test RMSE" in overfit
     assert "(from a hidden check)" in overfit, "a hidden check's message should say where it comes from"
     visible = (root / "feedback" / "edited-test" / LESSON / f"{LESSON}.html").read_text()
     assert "the diagonal should be 1" in visible and "(from a hidden check)" not in visible
+
+
+def test_hooks_that_print_every_cell_show_the_student_nothing_but_their_own_notebook_and_the_exports(graded_course):
+    root, expected, _ = graded_course
+    nb = nbformat.read(root / "autograded" / "hooked" / LESSON / f"{LESSON}.ipynb", as_version=4)
+    printed = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []) if o.output_type == "stream")
+    shown = {line.strip() for part in printed.split("SOURCE>")[1:] for line in part.splitlines() if line.strip()}
+    theirs = {line.strip() for c in expected["hooked"][0].cells for line in c.source.splitlines()}
+    assert len(shown) > 100, "the hook printed little: the cheat did not run"
+    assert not {line for line in shown - theirs if not line.startswith(("helpers.export(", "### "))
+                and "=" not in line}, "the kernel saw more than the student's notebook and the exports"
+    assert not [line for line in shown - theirs if "assert" in line], "a hidden check entered the student's kernel"
 
 
 def test_grades_csv_has_one_row_per_student_with_the_right_totals(graded_course):

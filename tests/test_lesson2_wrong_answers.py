@@ -1,14 +1,19 @@
 """Lesson 2's graded cells catch plausible wrong answers, each in the cell that should,
 and the lesson also runs on MovieLens-100k files.
 
-Each case runs the instructor's notebook (hidden tests included, as nbgrader's
-autograder does) with one gap answered wrongly, up to the cell that must catch it.
+Each case runs the instructor's notebook (with its exports, as nbgrader's autograder
+does) with one gap answered wrongly, up to the cell that must catch it, and with every
+assert turned into one that passes, as an input transformer would: the grader's own
+checks, outside the kernel, must fail the same cells.
 """
 
 import nbformat
 import pytest
 
-from notebook_tools import errors, execute, grade_id, is_graded, source_path, without_markers
+from conftest import ROOT
+from coursetools.trusted import CHECKS, lesson_checks, verdict
+from helpers.exports import ELSEWHERE
+from notebook_tools import errors, execute, grade_id, is_graded, passing_every_assert, source_path, without_markers
 
 LESSON = "lesson2_beyond"
 
@@ -47,17 +52,21 @@ def answer(source: nbformat.NotebookNode, gap: str, body: str) -> str:
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_wrong_answer_fails_where_it_should(case):
+def test_wrong_answer_fails_where_it_should(case, tmp_path, monkeypatch):
     gap, body, must_fail = CASES[case]
     nb = nbformat.read(source_path(LESSON), as_version=4)
     for cell in nb.cells:
         if grade_id(cell) == gap:
             cell.source = answer(nb, gap, body)
-        cell.source = without_markers(cell.source)
+        cell.source = passing_every_assert(without_markers(cell.source))
     last = max(i for i, c in enumerate(nb.cells) if grade_id(c) in must_fail)
     nb.cells = nb.cells[: last + 1]
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    monkeypatch.setenv(ELSEWHERE, str(tmp_path))
     ran = execute(nb, source_path(LESSON).parent)
-    failed = {grade_id(c) for c in ran.cells if is_graded(c) and errors(c)}
+    checks = lesson_checks(ROOT / "solutions" / LESSON / CHECKS)
+    failed = {grade_id(c) for c in ran.cells if is_graded(c) and grade_id(c).startswith("test_")
+              and (errors(c) or verdict(checks, grade_id(c), tmp_path))}
     assert failed == must_fail
 
 

@@ -17,14 +17,17 @@ from nbgrader.utils import compute_checksum, determine_grade
 from nbgrader.validator import Validator
 
 from conftest import ROOT
-from coursetools.trusted import CHECKS, is_test_cell, lesson_checks, load, verdict
+from coursetools.trusted import (
+    CHECKS, grader_run, is_test_cell, judge_cells, lesson_checks, load, runs_with_exports, verdict, world_for,
+)
 from export_cases import WRONG_EXPORTS
 from gap_message_cases import CASES, CHALLENGE_CASES
-from helpers.exports import ELSEWHERE
+from helpers.challenge import HIDDEN
+from helpers.exports import ELSEWHERE, INPUTS, INPUTS_ELSEWHERE
 from lesson1_cases import RUN_FIRST
-from lesson3_cases import CHALLENGE_CHECKS
+from lesson3_cases import CHALLENGE_CHECKS, KNOWN_WORLD
 from notebook_tools import (
-    ASSIGNMENTS, LiveNotebook, copy_course, coursetools, error_text, errors, execute, grade_id, is_graded,
+    ASSIGNMENTS, LiveNotebook, copy_course, passing_every_assert, coursetools, error_text, errors, execute, grade_id, is_graded,
     is_solution, nbgrader_config, region_lines, source_path, stderr, student_path, without_markers,
 )
 
@@ -49,7 +52,13 @@ def exports(assignment, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def executed_solution_twice(assignment, exports):
+def handed_in(assignment, tmp_path_factory) -> Path:
+    """Where the grader hands data in for its own runs after a cell (the kernel reads it at GRADING_INPUTS)."""
+    return tmp_path_factory.mktemp(f"inputs-{assignment}")
+
+
+@pytest.fixture(scope="module")
+def executed_solution_twice(assignment, exports, handed_in):
     """The solution with every code cell run twice in a row, as students re-run cells, in a kernel that stays up for
     this lesson's tests; the graded cells export into `exports` as they would for the grader.
 
@@ -70,6 +79,7 @@ def executed_solution_twice(assignment, exports):
             env.setenv("TF_ENABLE_ONEDNN_OPTS", "1")
             env.setenv("NBGRADER_EXECUTION", "autograde")
             env.setenv(ELSEWHERE, str(exports))
+            env.setenv(INPUTS_ELSEWHERE, str(handed_in / INPUTS))
             live = stack.enter_context(LiveNotebook(nb, source_path(assignment).parent))
         yield live
 
@@ -79,19 +89,46 @@ def checks_of(assignment: str):
     return lesson_checks(ROOT / "solutions" / assignment / CHECKS)
 
 
-def test_the_graders_own_checks_pass_on_the_solution(assignment, executed_solution_twice, exports):
+def world_of(assignment: str):
+    """The lesson's data as the grader recomputes it, lesson 3's hidden world being the tests' known one."""
+    checks = checks_of(assignment)
+    return world_for(checks, KNOWN_WORLD if hasattr(checks, "make_secret") else None)
+
+
+@pytest.fixture(scope="module")
+def grader_runs(assignment, executed_solution_twice, exports, handed_in) -> dict[str, dict]:
+    """The grader's own runs after the solution's cells (lesson 3: its recommender on the hidden world), in the
+    solution's live kernel, timed from here, with what they exported."""
+    runs = {}
+    for cell in executed_solution_twice.nb.cells:
+        if is_test_cell(cell):
+            ran = grader_run(checks_of(assignment), grade_id(cell), world_of(assignment), handed_in,
+                             executed_solution_twice.run)
+            runs.update([ran] if ran else [])
+    return runs_with_exports(runs, exports)
+
+
+def test_the_graders_own_checks_pass_on_the_solution(assignment, executed_solution_twice, exports, grader_runs):
     graded = [grade_id(c) for c in executed_solution_twice.nb.cells if is_test_cell(c)]
-    failures = {cell: verdict(checks_of(assignment), cell, exports) for cell in dict.fromkeys(graded)}
+    failures = {cell: verdict(checks_of(assignment), cell, exports, world_of(assignment), grader_runs)
+                for cell in dict.fromkeys(graded)}
     assert not {cell: why for cell, why in failures.items() if why}
 
 
-def test_the_graders_own_checks_fail_on_wrong_exports(assignment, executed_solution_twice, exports, tmp_path):
+def test_the_graders_own_checks_fail_on_wrong_exports(assignment, executed_solution_twice, exports, grader_runs,
+                                                      tmp_path):
     checks, cases = checks_of(assignment), WRONG_EXPORTS[assignment]
     assert set(cases) == {grade_id(c) for c in executed_solution_twice.nb.cells if is_test_cell(c)}, "a case per graded cell"
     passed = []
     for cell, (mistake, wrong) in cases.items():
-        np.savez(tmp_path / f"{cell}.npz", **wrong(dict(load(exports / f"{cell}.npz")), checks))
-        if verdict(checks, cell, tmp_path) is None:
+        exported = dict(load(exports / f"{cell}.npz"))
+        if HIDDEN in grader_runs:  # the challenge's mistakes are made on the hidden world's lists too
+            exported["hidden_lists"] = grader_runs[HIDDEN]["lists"]
+        made = wrong(exported, checks)
+        runs = {**grader_runs, HIDDEN: {**grader_runs[HIDDEN], "lists": made.pop("hidden_lists")}} \
+            if HIDDEN in grader_runs else grader_runs
+        np.savez(tmp_path / f"{cell}.npz", **made)
+        if verdict(checks, cell, tmp_path, world_of(assignment), runs) is None:
             passed.append(f"{cell}: {mistake}")
     assert not passed, f"the grader's own checks let these mistakes pass: {passed}"
 
@@ -229,8 +266,18 @@ def student_kernel(executed_solution_twice):
     return executed_solution_twice
 
 
+def as_the_grader(folder: Path) -> str:
+    """Code that puts the live kernel in autograde, exporting into `folder` (undone by AS_A_STUDENT)."""
+    return f"import os\nos.environ['NBGRADER_EXECUTION'] = 'autograde'\nos.environ[{ELSEWHERE!r}] = {str(folder)!r}"
+
+
+AS_A_STUDENT = "import os\nos.environ.pop('NBGRADER_EXECUTION', None)"
+
+
 @pytest.mark.parametrize("assignment, case", CASE_PARAMS, indirect=["assignment"], scope="module")
-def test_a_wrong_answer_meets_a_message_that_teaches(student_kernel, assignment, case):
+def test_a_wrong_answer_meets_a_message_that_teaches(student_kernel, assignment, case, tmp_path):
+    """...and, with every assert of its check turned into one that passes (an input transformer's cheat), still
+    fails the grader's own check of that cell, outside the kernel: the cheat earns nothing."""
     lesson, gap, right, wrong, check, words = CASES[case]
     source = nbformat.read(source_path(lesson), as_version=4)
     student = nbformat.read(student_path(lesson), as_version=4)
@@ -239,6 +286,7 @@ def test_a_wrong_answer_meets_a_message_that_teaches(student_kernel, assignment,
     assert right in answer, f"{right!r} is not in the solution of {gap}"
     later = [c.source for c in student.cells[at[gap] + 1: at[check] + 1] if c.cell_type == "code"]
     first = [student.cells[at[RUN_FIRST[gap]]].source] if gap in RUN_FIRST else []
+    instructor_check = without_markers(next(c.source for c in source.cells if grade_id(c) == check))
     try:
         for cell in first:
             student_kernel.run(cell)
@@ -246,7 +294,10 @@ def test_a_wrong_answer_meets_a_message_that_teaches(student_kernel, assignment,
         for cell in later[:-1]:
             student_kernel.run(cell)
         caught = student_kernel.run(later[-1])
-    finally:  # the right answer again, for the next case
+        student_kernel.run(as_the_grader(tmp_path))
+        cheated = student_kernel.run(passing_every_assert(instructor_check))
+    finally:  # the right answer again, as a student, for the next case
+        student_kernel.run(AS_A_STUDENT)
         for cell in first + [answer] + later:
             student_kernel.run(cell)
     assert not errors(gap_run), f"the wrong answer itself does not run: {error_text(gap_run)}"
@@ -255,23 +306,35 @@ def test_a_wrong_answer_meets_a_message_that_teaches(student_kernel, assignment,
         assert word in error_text(caught), f"{word!r} is not in the message:\n{error_text(caught)}"
     width = nbgrader_config().Validator.width  # `nbgrader validate` cuts longer lines
     assert all(len("    " + line) <= width - 3 for line in error_text(caught).splitlines()), error_text(caught)
+    assert errors(cheated) or verdict(checks_of(lesson), check, tmp_path, world_of(lesson)), \
+        f"with its asserts passing, {check} lets this wrong answer through: the grader's own check misses it"
 
 
 @pytest.mark.parametrize("assignment, case", CHALLENGE_PARAMS, indirect=["assignment"], scope="module")
-def test_the_challenge_scores_the_method_on_the_hidden_world(student_kernel, assignment, case):
-    """The challenge (lesson 3, gap 7) as nbgrader grades it: the instructor's checks, hidden world included."""
+def test_the_challenge_is_scored_outside_the_kernel(student_kernel, assignment, case, handed_in, tmp_path):
+    """The challenge (lesson 3, gap 7) as nbgrader grades it: the checks in the kernel, then the grader's run of the
+    recommender on the hidden world and its own checks outside the kernel."""
     answer, must_fail = CHALLENGE_CASES[case]
     source = nbformat.read(source_path(assignment), as_version=4)
-    instructor = {grade_id(c): without_markers(c.source) for c in source.cells if grade_id(c)}  # hidden checks too
-    solution = instructor["gap7_challenge"]
+    instructor = {grade_id(c): c for c in source.cells if grade_id(c)}
+    solution = without_markers(instructor["gap7_challenge"].source)
+    checks = checks_of(assignment)
     try:
-        student_kernel.run("for _name in ('mine', 'hidden', 'recommend'): globals().pop(_name, None)")
+        student_kernel.run("for _name in ('mine', 'recommend'): globals().pop(_name, None)")
+        student_kernel.run(as_the_grader(tmp_path))
         assert not errors(student_kernel.run(answer or solution))
-        ran = {check: student_kernel.run(instructor[check]) for check in CHALLENGE_CHECKS}
+        ran = {check: student_kernel.run(without_markers(instructor[check].source)) for check in CHALLENGE_CHECKS}
+        for check, cell in ran.items():
+            cell.metadata = instructor[check].metadata
+        run = None if errors(ran["test_gap7_contract"]) else \
+            grader_run(checks, "test_gap7_contract", world_of(assignment), handed_in, student_kernel.run)
     finally:
+        student_kernel.run(AS_A_STUDENT)
         student_kernel.run(solution)
-    failed = {check for check, cell in ran.items() if errors(cell)}
-    assert failed == must_fail, {check: error_text(ran[check]) for check in failed ^ must_fail}
+    reasons, figures = judge_cells(list(ran.values()), checks, tmp_path, world_of(assignment), dict([run] if run else []))
+    failed = {check for check, cell in ran.items() if errors(cell)} | set(reasons)
+    assert failed == must_fail, {check: error_text(ran[check]) or reasons.get(check) for check in failed ^ must_fail}
     if "test_gap7_contract" not in failed:
         report = "".join(o.get("text", "") for o in ran["test_gap7_contract"].outputs)
-        assert "this world: Recall@20" in report and "hidden world: Recall@20" in report, report
+        assert "this world: Recall@20" in report and "hidden world" not in report, report
+        assert 0.2 < figures["hidden Recall@20"] < figures["ceiling Recall@20"] and not figures["flag"], figures

@@ -218,3 +218,26 @@ def test_a_venv_below_tmp_shows_through_the_sandboxs_own_tmp(tmp_path):
     prefix, rest = result.stdout.split(" ", 1)
     assert prefix == str(tmp_path / "venv") and rest.strip().endswith("True"), result.stdout
     assert sys.prefix not in result.stdout
+
+
+def test_the_kernel_imports_the_helpers_the_sandbox_shows_and_one_that_cannot_stops_grading_first(released_course):
+    """A course folder with helpers of its own, while the venv's editable install points at another folder (this
+    repository's): the kernel imports the course's, which the sandbox mounts, and the honest answer scores 1. When
+    the kernel's user cannot read them, `make autograde` refuses in one line before it grades anything."""
+    root = released_course
+    shutil.copytree(Path(__file__).resolve().parents[1] / "helpers", root / "helpers",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    (root / "helpers" / "course_copy.py").write_text("")  # only this course's copy has it
+    submit(root, "ann", "tiny", RIGHT + "\nimport helpers.course_copy\nprint('HELPERS', helpers.__file__)")
+    submit(root, "eve", "tiny", WRONG)
+    coursetools(root, "autograde")
+    assert gradebook_scores(root) == {"ann": 1.0, "eve": 0.0}
+    assert printed(root, "ann", "HELPERS").strip() == str(root / "helpers" / "__init__.py")
+
+    (root / "helpers").chmod(0o700)  # readable by the grader (root), not by the kernel's own user
+    submit(root, "bob", "tiny", RIGHT)
+    result = coursetools(root, "autograde", check=False)
+    assert result.returncode == 1 and not (root / "autograded" / "bob").exists()
+    message = (result.stdout + result.stderr).strip().splitlines()[-1]
+    assert "a grading kernel cannot import helpers" in message and "nothing was graded" in message, message
+    assert f"chmod -R a+rX {root / 'helpers'}" in message, message

@@ -13,8 +13,10 @@ import pytest
 import helpers
 from conftest import ROOT
 from coursetools.sandbox import bring_back_exports
-from coursetools.trusted import CHECKS, is_test_cell, lesson_checks, verdict
-from helpers.exports import FOLDER
+from coursetools.trusted import (
+    CHECKS, ensure_secret, hand_in, is_test_cell, lesson_checks, load, load_secret, secret_path, verdict,
+)
+from helpers.exports import FOLDER, INPUTS
 from notebook_tools import ASSIGNMENTS, grade_id, source_path
 from tiny_course import VERIFY
 
@@ -95,9 +97,47 @@ def test_every_graded_cell_exports_for_its_own_check_and_has_one(lesson):
     assert not extra, f"{CHECKS} checks cells the lesson does not grade: {sorted(extra)}"
 
 
-def test_lesson3_checks_use_the_references_and_seeds_of_the_notebook():
+@pytest.mark.parametrize("lesson", ASSIGNMENTS)
+def test_no_hidden_check_enters_the_students_kernel(lesson):
+    """A hidden part only exports what the student's code produced: no assert, no raise, no expected value and no
+    print, all of which would run (and could be read) in the student's kernel; the checks are in verify.py."""
+    for cell in nbformat.read(source_path(lesson), as_version=4).cells:
+        hidden = re.search(r"### BEGIN HIDDEN TESTS\n(.*)### END HIDDEN TESTS", cell.source, re.S)
+        if hidden:
+            for word in ("assert", "raise", "print(", "expected", "reference", "score_challenge"):
+                assert word not in hidden.group(1), f"{grade_id(cell)}'s hidden part has {word!r}: move it to {CHECKS}"
+
+
+def test_lesson3_checks_use_the_reference_and_seed_of_the_notebook_and_its_hidden_world_is_nowhere_in_it():
     checks = lesson_checks(ROOT / "solutions" / "lesson3_challenge" / CHECKS)
     source = "\n".join(cell.source for cell in nbformat.read(source_path("lesson3_challenge"), as_version=4).cells)
     assert f"SEED = {checks.SEED}" in source
-    assert f"seed=SEED, reference_recall={checks.REFERENCE[checks.SEED]}" in source
-    assert f"seed={checks.HIDDEN_SEED}, reference_recall={checks.REFERENCE[checks.HIDDEN_SEED]}" in source
+    assert f"seed=SEED, reference_recall={checks.REFERENCE}" in source
+    assert "5417" not in source and "HIDDEN_SEED" not in vars(checks), "the hidden world's seed is the course's secret"
+
+
+def test_a_lessons_secret_is_made_once_kept_private_and_never_replaced(tmp_path):
+    made = []
+
+    class Checks:  # a lesson whose checks need a secret
+        @staticmethod
+        def make_secret():
+            made.append(1)
+            return {"seed": len(made)}
+
+    assert ensure_secret(tmp_path, "lesson", Checks) == {"seed": 1}
+    assert ensure_secret(tmp_path, "lesson", Checks) == {"seed": 1} and len(made) == 1
+    assert load_secret(tmp_path, "lesson") == {"seed": 1}
+    assert secret_path(tmp_path, "lesson").stat().st_mode & 0o077 == 0, "only the instructor may read it"
+    assert ensure_secret(tmp_path, "other", object()) is None and not secret_path(tmp_path, "other").exists()
+
+
+def test_data_handed_in_never_follows_a_link_the_kernel_left(tmp_path):
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    kernel_folder = tmp_path / "kernel"
+    kernel_folder.mkdir()
+    (kernel_folder / INPUTS).symlink_to(victim)  # left by student code, pointing where the grader may write
+    path = hand_in(kernel_folder, "data", {"x": np.arange(3)})
+    assert not list(victim.iterdir()) and not (kernel_folder / INPUTS).is_symlink()
+    assert np.array_equal(load(path)["x"], np.arange(3)) and path.stat().st_mode & 0o777 == 0o644

@@ -1,20 +1,34 @@
 """The grader's own checks of lesson 3's graded cells, run outside the student's kernel (coursetools/trusted.py) on
-what each cell exported, against the worlds of listeners recomputed here. Each check is named by its grade_id."""
+what each cell exported, against the worlds of listeners recomputed here. Each check is named by its grade_id.
+
+The challenge (gap 7) is scored on a hidden world drawn from the course's secret seed, which `make release` draws
+(make_secret) and keeps in the course root. Right after the contract cell, the grader hands the student's kernel that
+world's training listens as arrays (inputs_for), runs `answer_hidden` there, timed from outside (AFTER), and scores
+the lists it exported here: the held-out listens, the metric and popularity's score never enter the kernel."""
 
 from __future__ import annotations
 
+import io
+import secrets
 from functools import cache
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import scipy.sparse as sp
 
 import helpers
-from helpers.challenge import check_lists
+from helpers.challenge import HIDDEN, check_lists
 
-K, SEED, HIDDEN_SEED = 20, 0, 5417
-# Recall@20 of the reference LightGCN (K = 3) on each world's test listens: scripts/lesson3_seeds.py --hidden
-REFERENCE = {SEED: 0.3364, HIDDEN_SEED: 0.3253}
+K, SEED = 20, 0
+# Recall@20 of the reference LightGCN (K = 3) on this world's test listens (the notebook states it):
+# scripts/lesson3_seeds.py measures it. The hidden world's is measured by make_secret when the course is released.
+REFERENCE = 0.3364
+FIT_SECONDS = 60  # fitting and ranking every user of the hidden world, timed by the grader
+# The grader's own run after the contract cell: what it hands in, and the one line it runs in the student's kernel.
+AFTER = {"test_gap7_contract": (HIDDEN, "import helpers.challenge as _challenge\n_challenge.answer_hidden(fit_recommender)")}
+NOTEBOOK = Path(__file__).with_name("lesson3_challenge.ipynb")
+REFERENCE_MODEL = "LightGCN (K = 3)"
 
 
 @cache
@@ -23,7 +37,7 @@ def listeners(seed: int) -> SimpleNamespace:
     data = helpers.make_listening_data(seed=seed)
     parts = helpers.split_per_user(data.listens, valid=0.1, test=0.2, seed=seed)
     train, valid, test = (helpers.listen_matrix(p, data.n_users, data.n_tracks) for p in parts)
-    return SimpleNamespace(data=data, train=train, valid=valid, test=test)
+    return SimpleNamespace(data=data, train=train, valid=valid, test=test, train_listens=parts[0])
 
 
 def top_k(scores: np.ndarray, heard: sp.csr_matrix) -> np.ndarray:
@@ -53,10 +67,56 @@ def normalized(R: sp.csr_matrix) -> sp.csr_matrix:
     return (scale @ A @ scale).tocsr()
 
 
-def world() -> SimpleNamespace:
-    """The notebook's world (seed 0) and popularity's validation Recall@20 on it."""
+def ceiling_recall(w: SimpleNamespace) -> float:
+    """Test Recall@K of the generating model's own preferences: what no recommender can be expected to beat."""
+    users = np.flatnonzero(np.diff(w.test.indptr))
+    return recall(top_k(w.data.preference[users], w.train[users]), w.test[users])
+
+
+def comparison(seed: int):
+    """The solution's comparison table on the world drawn with `seed` (the notebook run up to it, no further)."""
+    import nbformat
+    import pandas as pd
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    first = next(c for c in nb.cells if c.cell_type == "code" and f"SEED = {SEED}" in c.source)
+    first.source = first.source.replace(f"SEED = {SEED}", f"SEED = {seed}")
+    end = next(i for i, c in enumerate(nb.cells) if c.source.startswith("comparison = ") or "\ncomparison = " in c.source)
+    nb.cells = nb.cells[: end + 1] + [nbformat.v4.new_code_cell("print(comparison.to_json(orient='split'))")]
+    NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()
+    return pd.read_json(io.StringIO(nb.cells[-1].outputs[0].text), orient="split")
+
+
+def make_secret() -> dict:
+    """A hidden world for this course: a seed no student can enumerate, and the reference LightGCN's test Recall@20
+    there, measured by running the solution on it (about a minute, once, at `make release`)."""
+    seed = secrets.randbelow(2**62)
+    return {"seed": seed, "reference_recall": round(float(comparison(seed).loc[REFERENCE_MODEL, "Recall@20"]), 4)}
+
+
+def world(secret: dict | None = None) -> SimpleNamespace:
+    """The notebook's world (seed 0) and popularity's validation Recall@20 on it; with the course's secret, also the
+    hidden world with popularity's, the reference's and the true preferences' test Recall@20 there."""
     w = listeners(SEED)
-    return SimpleNamespace(**vars(w), popularity=popularity_recall(w, w.valid))
+    hidden = None
+    if secret is not None:
+        h = listeners(int(secret["seed"]))
+        hidden = SimpleNamespace(**vars(h), popularity=popularity_recall(h, h.test), ceiling=ceiling_recall(h),
+                                 reference=float(secret["reference_recall"]))
+    return SimpleNamespace(**vars(w), popularity=popularity_recall(w, w.valid), hidden=hidden,
+                           test_popularity=popularity_recall(w, w.test))
+
+
+def inputs_for(name: str, w: SimpleNamespace) -> dict[str, np.ndarray]:
+    """What the grader hands the kernel for its run `name`: the hidden world's training listens and tracks, and how
+    many users to rank; never a held-out listen."""
+    assert name == HIDDEN and w.hidden is not None, f"no inputs for {name!r}"
+    train, tracks = w.hidden.train_listens, w.hidden.data.tracks
+    return {"n_users": np.array(w.hidden.data.n_users),
+            **{f"train_{c}": train[c].to_numpy() for c in ("user", "track", "plays")},
+            **{f"tracks_{c}": tracks[c].to_numpy(dtype=str if c == "genre" else None) for c in ("track", "artist", "genre")}}
 
 
 def test_gap1_adjacency(got, w) -> None:
@@ -89,7 +149,10 @@ def test_gap3_propagate(got, w) -> None:
 def test_gap4_bpr_loss(got, w) -> None:
     rng = np.random.default_rng(5)
     p, n = rng.normal(size=64).astype(np.float32), rng.normal(size=64).astype(np.float32)
-    assert np.isclose(float(got["loss"]), np.mean(np.log1p(np.exp(-(p - n)))), rtol=1e-4), "the BPR loss is wrong"
+    assert np.isclose(float(got["loss"]), np.mean(np.log1p(np.exp(-(p - n)))), rtol=1e-4), \
+        f"the BPR loss of 64 random pairs should be {np.mean(np.log1p(np.exp(-(p - n)))):.4f}; got {float(got['loss']):.4f}"
+    assert np.isclose(float(got["far_below"]), (np.log(2) + 100) / 2, rtol=1e-4), \
+        f"a positive 100 below its negative costs about 100; expected 50.35, got {float(got['far_below']):.4g} (use tf.math.log_sigmoid)"
 
 
 def test_gap5_top_k(got, w) -> None:
@@ -99,6 +162,9 @@ def test_gap5_top_k(got, w) -> None:
     assert np.array_equal(got["big_after"], big), "top_k_unseen changed its scores"
     expected = np.argsort(-np.where(seen.toarray(), -np.inf, big), axis=1, kind="stable")[:, :25]
     assert np.array_equal(got["got"], expected), "the 25 best unseen tracks are wrong, or not best first"
+    many = np.random.default_rng(0).random((5, 1000))
+    assert got["many"].shape == (5, 200) and (np.diff(np.take_along_axis(many, got["many"], axis=1), axis=1) <= 0).all(), \
+        "each list should be best first: np.argpartition finds the top k but leaves them unordered; sort them by score"
 
 
 def test_gap5_evaluation(got, w) -> None:
@@ -142,6 +208,9 @@ def test_gap6_tuned(got, w) -> None:
 
 
 def test_gap4_trained_model(got, w) -> None:
+    loss = got["loss"].astype(float)
+    assert loss.ndim == 1 and len(loss) >= 2 and loss[-1] < loss[0] < np.log(2), \
+        f"the BPR loss should start below log 2 = 0.693 after 5 epochs and keep falling; it went {loss.round(4).tolist()}"
     E0 = got["E0"].astype(float)
     n_users = w.data.n_users
     assert E0.ndim == 2 and E0.shape[0] == n_users + w.data.n_tracks, f"E0 has shape {E0.shape}"
@@ -156,29 +225,62 @@ def test_gap4_trained_model(got, w) -> None:
     assert mine >= 1.1 * w.popularity, f"LightGCN's validation Recall@20 {mine:.4f} is not 10% above popularity's"
 
 
-def challenge_ratios(got) -> dict[int, tuple[float, float]]:
-    """Per world: the exported lists' Recall@20 as a share of popularity's and of the reference's."""
-    ratios = {}
-    for name, seed in (("this", SEED), ("hidden", HIDDEN_SEED)):
-        w = listeners(seed)
-        users = np.flatnonzero(np.diff(w.test.indptr))
-        lists = check_lists(got[name], len(users), w.data.n_tracks, K)
-        mine = recall(lists, w.test[users])
-        ratios[seed] = (mine / popularity_recall(w, w.test), mine / REFERENCE[seed])
-    return ratios
+def hidden_lists(got) -> np.ndarray:
+    """The lists the student's recommender gave on the hidden world, in the grader's own run, or an AssertionError."""
+    run = got.runs.get(HIDDEN)
+    assert run is not None, "the grader did not run your recommender on its hidden world: the contract check failed first"
+    assert not run["error"], f"on the grader's hidden world your recommender failed: {run['error'][:160]}"
+    assert run["seconds"] <= FIT_SECONDS, (f"on the grader's hidden world, fitting and ranking took {run['seconds']:.1f} s, "
+                                           f"timed by the grader; the challenge allows {FIT_SECONDS} s")
+    assert "lists" in run, "on the grader's hidden world your recommender's lists could not be read (not integers?)"
+    return run["lists"]
 
 
-def test_gap7_contract(got, w) -> None:
-    challenge_ratios(got)
+def challenge_ratios(got, w) -> dict[str, tuple[float, float]]:
+    """Per world: the lists' Recall@20 as a share of popularity's and of the reference's."""
+    assert w.hidden is not None, "the course has no hidden world: run `make release`, which draws it"
+    this_users = np.flatnonzero(np.diff(w.test.indptr))
+    this = recall(check_lists(got["this"], len(this_users), w.data.n_tracks, K), w.test[this_users])
+    hidden = hidden_score(got, w)
+    return {"this world": (this / w.test_popularity, this / REFERENCE),
+            "hidden world": (hidden["Recall@20"] / w.hidden.popularity, hidden["Recall@20"] / w.hidden.reference)}
+
+
+def hidden_score(got, w) -> dict[str, float]:
+    """Recall@20 and NDCG@20 of the hidden world's lists, on its held-out test listens."""
+    h = w.hidden
+    lists = check_lists(hidden_lists(got), h.data.n_users, h.data.n_tracks, K)
+    users = np.flatnonzero(np.diff(h.test.indptr))
+    return helpers.ranking_metrics(lists[users], h.test[users], K)[[f"Recall@{K}", f"NDCG@{K}"]].mean().to_dict()
+
+
+def test_gap7_contract(got, w) -> dict:
+    ratios = challenge_ratios(got, w)
+    score, h = hidden_score(got, w), w.hidden
+    above = score[f"Recall@{K}"] > h.ceiling
+    return {"hidden Recall@20": round(score[f"Recall@{K}"], 4), "hidden NDCG@20": round(score[f"NDCG@{K}"], 4),
+            "popularity Recall@20": round(h.popularity, 4), "reference Recall@20": h.reference,
+            "ceiling Recall@20": round(h.ceiling, 4), "ratio to popularity": round(ratios["hidden world"][0], 3),
+            "ratio to reference": round(ratios["hidden world"][1], 3), "seconds": round(got.runs[HIDDEN]["seconds"], 1),
+            "flag": (f"above the ceiling of the true preferences ({h.ceiling:.4f}), which no honest recommender "
+                     "reaches: look at this submission") if above else ""}
+
+
+def shortfall(ratios: dict[str, tuple[float, float]], which: int, passes) -> str:
+    """The worlds whose ratio `which` (0: to popularity, 1: to the reference) does not pass, with the ratio."""
+    return ", ".join(f"{world} {pair[which]:.2f} x" for world, pair in ratios.items() if not passes(pair[which]))
 
 
 def test_gap7_popularity(got, w) -> None:
-    assert all(pop >= 0.99 for pop, _ in challenge_ratios(got).values()), "popularity does better"
+    low = shortfall(challenge_ratios(got, w), 0, lambda r: r >= 0.99)
+    assert not low, f"popularity does better: your Recall@20 is {low} popularity's; 0.99 x is needed on both worlds"
 
 
 def test_gap7_near_lightgcn(got, w) -> None:
-    assert all(ref >= 0.9 for _, ref in challenge_ratios(got).values()), "below 90% of LightGCN's Recall@20"
+    low = shortfall(challenge_ratios(got, w), 1, lambda r: r >= 0.9)
+    assert not low, f"below 90% of LightGCN's Recall@20: yours is {low} the reference's"
 
 
 def test_gap7_beats_lightgcn(got, w) -> None:
-    assert all(ref > 1.0 for _, ref in challenge_ratios(got).values()), "LightGCN does better"
+    low = shortfall(challenge_ratios(got, w), 1, lambda r: r > 1.0)
+    assert not low, f"LightGCN does better: your Recall@20 is {low} the reference's; above 1.00 x is needed on both worlds"
