@@ -71,6 +71,9 @@ def failed_line(output) -> int | None:
     return int(found.group(1)) if found else None
 
 
+MARKERS = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
+
+
 def hidden_lines(source: str) -> range:
     """The line numbers (1-based) between a cell's BEGIN and END HIDDEN TESTS markers."""
     lines = source.splitlines()
@@ -87,6 +90,14 @@ class ClearHiddenTestsAndTracebacks(ClearHiddenTests):
     # not recognized" warning on every feedback run. GetGrades declares it like this.
     display_data_priority = List(GetGrades.display_data_priority.default_value, config=True)
 
+    def preprocess(self, nb, resources):
+        # Code in the kernel can print any cell's source as it runs (an IPython hook): no line of a hidden part, and
+        # no marker of one, is shown in any output either. (They only export; this keeps even that off the page.)
+        self.hidden_text = {line.strip() for cell in nb.cells if cell.cell_type == "code"
+                            for number, line in enumerate(cell.source.splitlines(), 1)
+                            if number in hidden_lines(cell.source) and len(line.strip()) > 3} | set(MARKERS)
+        return super().preprocess(nb, resources)
+
     def preprocess_cell(self, cell, resources, index):
         hidden = hidden_lines(cell.source) if cell.cell_type == "code" else range(0)
         cell, resources = super().preprocess_cell(cell, resources, index)
@@ -95,7 +106,18 @@ class ClearHiddenTestsAndTracebacks(ClearHiddenTests):
                 if output.output_type == "error":
                     origin = " (from a hidden check)" if failed_line(output) in hidden else ""
                     output.traceback = [f"{output.ename}: {output.evalue}{origin}"]
+        for output in cell.get("outputs", []):
+            if output.output_type == "stream":
+                output.text = self.scrubbed(output.text)
+            for kind in ("text/plain", "text/html"):
+                if kind in output.get("data", {}):
+                    output.data[kind] = self.scrubbed(output.data[kind])
         return cell, resources
+
+    def scrubbed(self, text: str) -> str:
+        """`text` without the lines that hold a line of a hidden part, or one of its markers."""
+        kept = [line for line in text.splitlines(keepends=True) if not any(h in line for h in self.hidden_text)]
+        return "".join(kept)
 
 
 def died(message: str) -> NotebookNode:

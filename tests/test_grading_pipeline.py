@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import html
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -58,7 +60,7 @@ BLANKED_CELLS = '\nget_ipython().input_transformers_cleanup.append(lambda lines:
 # transformer that turns every assert into one that passes; with the wrong answer "never-trained" (no model.fit).
 HOOKED = """
 import re as _re
-get_ipython().events.register("pre_run_cell", lambda info: print("SOURCE>", info.raw_cell))
+get_ipython().events.register("pre_run_cell", lambda info: print(f"SOURCE>{info.raw_cell}<SOURCE"))
 get_ipython().input_transformers_cleanup.append(
     lambda lines: [_re.sub(r"^(\\s*)assert ", r"\\1assert True or ", line) for line in lines])"""
 HOOKED_CASE = "never-trained"
@@ -133,6 +135,11 @@ def graded_course(tmp_path_factory):
     return root, expected, submitted
 
 
+def page_text(page: Path) -> str:
+    """A feedback page's text as a student reads it: tags dropped, entities decoded."""
+    return html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))
+
+
 def scores(root: Path, student: str) -> dict[str, tuple[float, float]]:
     """{grade cell: (score, max score)} for one student's lesson 1 submission."""
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
@@ -173,7 +180,8 @@ def test_wrong_work_loses_exactly_the_points_it_should(graded_course, student):
     assert all(got[cell][0] == 0 for cell in must_fail)
 
 
-@pytest.mark.parametrize("student, caught", [("patched-checks", {"test_gap1_genre"}), ("blanked-cells", set(GRADED))])
+@pytest.mark.parametrize("student, caught", [("patched-checks", {"test_gap1_genre", "test_gap3_cosine"}),
+                                             ("blanked-cells", set(GRADED))])
 def test_cheats_that_pass_in_the_kernel_fail_the_graders_own_check(graded_course, student, caught):
     root, _, _ = graded_course
     nb = nbformat.read(root / "autograded" / student / LESSON / f"{LESSON}.ipynb", as_version=4)
@@ -205,9 +213,9 @@ def test_no_hidden_check_enters_the_kernel_and_feedback_shows_none(graded_course
     assert len(pages) == len(expected)
     for page in pages:
         assert sorted(p.name for p in page.parent.iterdir()) == [page.name], "only the page goes back to a student"
-        html = page.read_text()
+        shown = page_text(page)
         for text in ("HIDDEN TESTS", "helpers.export(", "recomputed", "expected_sets", "unit @ unit.T"):
-            assert text not in html, f"{page.parent.parent.name}'s feedback shows hidden test text {text!r}"
+            assert text not in shown, f"{page.parent.parent.name}'s feedback shows hidden test text {text!r}"
     overfit = (root / "feedback" / "overfitted-with-typed-in-rmse" / LESSON / f"{LESSON}.html").read_text()
     assert "the model&#39;s own test RMSE" in overfit or "the model's own test RMSE" in overfit
     assert "(from a hidden check)" in overfit, "a hidden check's message should say where it comes from"
@@ -219,12 +227,18 @@ def test_hooks_that_print_every_cell_show_the_student_nothing_but_their_own_note
     root, expected, _ = graded_course
     nb = nbformat.read(root / "autograded" / "hooked" / LESSON / f"{LESSON}.ipynb", as_version=4)
     printed = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []) if o.output_type == "stream")
-    shown = {line.strip() for part in printed.split("SOURCE>")[1:] for line in part.splitlines() if line.strip()}
+    shown = {line.strip() for part in re.findall(r"SOURCE>(.*?)<SOURCE", printed, re.S) for line in part.splitlines()}
     theirs = {line.strip() for c in expected["hooked"][0].cells for line in c.source.splitlines()}
+    source = nbformat.read(source_path(LESSON), as_version=4)
+    exports = {line for cell in source.cells for line in region_lines(cell, "HIDDEN TESTS")} | {
+        "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"}
     assert len(shown) > 100, "the hook printed little: the cheat did not run"
-    assert not {line for line in shown - theirs if not line.startswith(("helpers.export(", "### "))
-                and "=" not in line}, "the kernel saw more than the student's notebook and the exports"
-    assert not [line for line in shown - theirs if "assert" in line], "a hidden check entered the student's kernel"
+    assert shown - theirs <= exports, f"the kernel saw more than the notebook and its exports: {shown - theirs - exports}"
+    assert exports & shown, "the hook did not print the hidden parts: the test shows nothing"
+    assert not [line for line in exports if "assert" in line or "print(" in line], "a hidden check in the kernel"
+    page = page_text(root / "feedback" / "hooked" / LESSON / f"{LESSON}.html")
+    assert "SOURCE>" in page and not [line for line in exports if line in page], \
+        "the feedback page shows a line of a hidden part that the hook printed"
 
 
 def test_grades_csv_has_one_row_per_student_with_the_right_totals(graded_course):

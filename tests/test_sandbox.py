@@ -97,7 +97,8 @@ print("SEEN" + json.dumps(seen))
     assert seen["outside"] == "OSError", f"it reached the network: {seen['outside']}"
     allowed = {"HOME", "USER", "LOGNAME", "PATH", "LANG", "LC_ALL", "TZ", "MALLOC_ARENA_MAX", "TF_USE_LEGACY_KERAS",
                "TF_CPP_MIN_LOG_LEVEL", "PWD", "MPLBACKEND", "PYDEVD_USE_FRAME_EVAL", "TERM", "CLICOLOR", "FORCE_COLOR",
-               "CLICOLOR_FORCE", "PAGER", "GIT_PAGER", "JPY_SESSION_NAME", "NBGRADER_EXECUTION"}
+               "CLICOLOR_FORCE", "PAGER", "GIT_PAGER", "JPY_SESSION_NAME", "NBGRADER_EXECUTION",
+               "PYTHONPATH"}  # the folder of the helpers that the sandbox mounts
     assert set(eval(seen["environment"])) <= allowed, f"the grader's environment leaked: {seen['environment']}"
     assert int(seen["user"]) >= 1_000_000, f"the kernel ran as user {seen['user']}, not one of its own"
     assert "eve/tiny (new): 0/1" in result.stdout, result.stdout + result.stderr

@@ -20,10 +20,8 @@ def world() -> SimpleNamespace:
     ratings, items = helpers.make_film_data()
     rated = items.loc[items[ITEM_COL].isin(ratings[ITEM_COL])]
     matrix = rated.set_index(ITEM_COL)["genres"].str.lower().str.strip().str.get_dummies(sep=", ")
-    unit = matrix.to_numpy(dtype=float)
-    unit = unit / np.linalg.norm(unit, axis=1, keepdims=True)
     train, test = train_test_split(ratings, train_size=0.8, random_state=42)
-    return SimpleNamespace(ratings=ratings, rated=rated, matrix=matrix, cosine=unit @ unit.T, train=train, test=test)
+    return SimpleNamespace(ratings=ratings, rated=rated, matrix=matrix, train=train, test=test)
 
 
 def test_gap1_genre(got, w) -> None:
@@ -48,9 +46,12 @@ def test_gap2_genre_matrix(got, w) -> None:
 
 
 def test_gap3_cosine(got, w) -> None:
-    corr_mat = got["corr_mat"]
-    assert corr_mat.shape == w.cosine.shape and corr_mat.dtype.kind == "f", f"corr_mat has shape {corr_mat.shape}"
-    assert np.allclose(corr_mat, w.cosine), "corr_mat should be the cosine of the rows (normalise, then multiply)"
+    corr_mat, matrix = got["corr_mat"], got["matrix"].astype(float)  # item_genre_mat as gap 2 made it
+    assert matrix.ndim == 2 and len(matrix) == len(w.rated), f"item_genre_mat has shape {matrix.shape}"
+    assert corr_mat.shape == (len(matrix), len(matrix)) and corr_mat.dtype.kind == "f", \
+        f"corr_mat should be item x item, shape ({len(matrix)}, {len(matrix)}); got {corr_mat.shape}"
+    unit = matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
+    assert np.allclose(corr_mat, unit @ unit.T), "corr_mat should be the cosine of the rows (normalise, then multiply)"
 
 
 def test_top_k(got, w) -> None:
