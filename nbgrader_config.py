@@ -16,7 +16,8 @@ from nbgrader.preprocessors import (
 from traitlets import List
 
 from coursetools import sandbox
-from coursetools.trusted import VerifyExports, run_after
+from coursetools.grader_runs import run_after
+from coursetools.trusted import VerifyExports
 from helpers.exports import FOLDER as EXPORTS
 from helpers.exports import INPUTS
 

@@ -16,7 +16,8 @@ from coursetools import preflight, sandbox
 from coursetools.nbgrader_cli import assignments, gradebook_url, released
 from coursetools.parallel import dask_pool, local_pool, run_all
 from coursetools.submissions import Problem, Submission, find_submissions, sha256
-from coursetools.trusted import CHECKS, FIGURES, SECRETS, lesson_checks, secret_path
+from coursetools.course_secrets import SECRETS, secret_path
+from coursetools.trusted import CHECKS, FIGURES, lesson_checks
 
 RECORD = Path("autograded") / ".submission-hashes.json"  # student/lesson -> sha256 of the notebook last graded
 PENDING = "pending"  # in the record while a submission is being graded: a run that stopped midway leaves it

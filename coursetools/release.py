@@ -11,7 +11,8 @@ from pathlib import Path
 
 from coursetools.grading import course_api, logged
 from coursetools.nbgrader_cli import assignments
-from coursetools.trusted import CHECKS, ensure_secret, lesson_checks, secret_path
+from coursetools.course_secrets import ensure_secret, secret_path
+from coursetools.trusted import CHECKS, lesson_checks
 
 
 def generate(root: Path, dest: Path, register: bool) -> None:

@@ -15,7 +15,7 @@ from nbclient import NotebookClient
 from traitlets.config import Config, PyFileConfigLoader
 
 from conftest import ROOT
-from coursetools.trusted import secret_path
+from coursetools.course_secrets import secret_path
 from lesson3_cases import KNOWN_WORLD
 
 ASSIGNMENTS = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir())

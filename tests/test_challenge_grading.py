@@ -21,7 +21,8 @@ import pytest
 from nbgrader.api import Gradebook
 
 from conftest import ROOT
-from coursetools.trusted import FIGURES, load_secret
+from coursetools.course_secrets import load_secret
+from coursetools.trusted import FIGURES
 from lesson3_cases import (
     CHALLENGE_CHECKS, EASE_ON_PLAYS, ITEM_KNN, LESSON, POPULAR_MINUS_HEARD, PRINTS_AND_FAKES, READS_THE_CALLERS,
     SEARCHES_FOR_THE_SEED,

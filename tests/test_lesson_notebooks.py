@@ -17,8 +17,9 @@ from nbgrader.utils import compute_checksum, determine_grade
 from nbgrader.validator import Validator
 
 from conftest import ROOT
+from coursetools.grader_runs import grader_run
 from coursetools.trusted import (
-    CHECKS, grader_run, is_test_cell, judge_cells, lesson_checks, load, runs_with_exports, verdict, world_for,
+    CHECKS, is_test_cell, judge_cells, lesson_checks, load, runs_with_exports, verdict, world_for,
 )
 from export_cases import WRONG_EXPORTS
 from gap_message_cases import CASES, CHALLENGE_CASES

@@ -13,9 +13,9 @@ import pytest
 import helpers
 from conftest import ROOT
 from coursetools.sandbox import bring_back_exports
-from coursetools.trusted import (
-    CHECKS, ensure_secret, hand_in, is_test_cell, lesson_checks, load, load_secret, secret_path, verdict,
-)
+from coursetools.course_secrets import ensure_secret, load_secret, secret_path
+from coursetools.grader_runs import hand_in
+from coursetools.trusted import CHECKS, is_test_cell, lesson_checks, load, verdict
 from helpers.exports import FOLDER, INPUTS
 from notebook_tools import ASSIGNMENTS, grade_id, source_path
 from tiny_course import VERIFY

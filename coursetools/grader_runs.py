@@ -1,0 +1,92 @@
+"""The grader's own runs in the student's kernel: where a lesson's check needs the student's code run on data the
+notebook never holds (lesson 3's hidden world), the grader hands that data in as plain arrays right after the graded
+cell that asks for it (verify.AFTER), runs one fixed line in the kernel, timed from the grading process, and takes the
+data away. What the line exported is judged with the cell's exports (coursetools/trusted.py)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+
+import nbformat
+import numpy as np
+from nbformat import NotebookNode
+
+from coursetools.course_secrets import load_secret
+from coursetools.trusted import CHECKS, lesson_checks, world_for
+from helpers.exports import INPUTS
+
+
+def hand_in(folder: Path, name: str, arrays: dict[str, np.ndarray]) -> Path:
+    """Write `arrays` as `folder`/.grading-inputs/`name`.npz, readable by the kernel's own user. `folder` belongs to
+    that user, who may have put a link there: whatever stands at .grading-inputs is removed, the folder is made anew
+    (failing if something took its place meanwhile), and the file is written through the folder's descriptor, never
+    through a link."""
+    inputs = folder / INPUTS
+    if inputs.is_symlink() or inputs.is_file():
+        inputs.unlink()
+    elif inputs.exists():
+        shutil.rmtree(inputs)
+    os.mkdir(inputs, 0o755)
+    directory = os.open(inputs, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    try:
+        file = os.open(f"{name}.npz", os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644, dir_fd=directory)
+        with os.fdopen(file, "wb") as out:
+            np.savez(out, **arrays)
+        os.chmod(directory, 0o755)
+    finally:
+        os.close(directory)
+    return inputs / f"{name}.npz"
+
+
+def grader_run(checks: ModuleType, grade_id: str, world: object, folder: Path,
+               execute: Callable[[str], NotebookNode]) -> tuple[str, dict] | None:
+    """The lesson's own run after graded cell `grade_id`, if its checks ask for one (verify.AFTER = {grade_id: (name,
+    line)}): hand its data in below `folder`, the kernel's folder, run its line with `execute`, timed from here, and
+    take the data away. Returns (name, {"seconds", "error"}); what the line exported is read with the cell's exports."""
+    if grade_id not in getattr(checks, "AFTER", {}):
+        return None
+    name, code = checks.AFTER[grade_id]
+    try:
+        path = hand_in(folder, name, checks.inputs_for(name, world))
+    except OSError as error:  # something the kernel left in the way
+        return name, {"seconds": 0.0, "error": f"the grader could not hand its data in ({type(error).__name__})"}
+    start = time.monotonic()
+    try:
+        ran = execute(code)
+    finally:
+        seconds = time.monotonic() - start
+        shutil.rmtree(path.parent, ignore_errors=True)
+    error = next((f"{o.ename}: {o.evalue}" for o in ran.get("outputs", []) if o.output_type == "error"), "")
+    return name, {"seconds": seconds, "error": error}
+
+
+def run_after(client, cell: NotebookNode, resources: dict, source_root: Path, course_root: Path) -> None:
+    """Within nbgrader's Execute (`client`), right after graded `cell` passed: the lesson's own run, if it has one, in
+    the same kernel, beside the sandbox's copy of the notebook's folder; its outputs go nowhere near the notebook, its
+    seconds and error into resources["grader_runs"]."""
+    lesson = resources["nbgrader"]["assignment"]
+    checks = lesson_checks(source_root / lesson / CHECKS)
+    grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+    if grade_id not in getattr(checks, "AFTER", {}) or any(o.output_type == "error" for o in cell.get("outputs", [])):
+        return
+    secret = load_secret(course_root, lesson)
+    if secret is None:  # VerifyExports says so in every cell it would have judged
+        return
+
+    def execute(code: str) -> NotebookNode:
+        run = nbformat.v4.new_code_cell(code)
+        client.nb.cells.append(run)
+        try:
+            client.execute_cell(run, len(client.nb.cells) - 1, store_history=False)
+        finally:
+            client.nb.cells.pop()
+        return run
+
+    folder = Path(getattr(client.km, "copy", None) or resources["metadata"]["path"])  # the sandbox's copy, if any
+    name, run = grader_run(checks, grade_id, world_for(checks, secret), folder, execute)
+    resources.setdefault("grader_runs", {})[name] = run
