@@ -73,6 +73,7 @@ def failed_line(output) -> int | None:
 
 
 MARKERS = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
+ERROR_CHARS, PRINTED_CHARS = 600, 300  # of each message and of what a graded cell printed, on a feedback page
 
 
 def hidden_lines(source: str) -> range:
@@ -93,7 +94,7 @@ class ClearHiddenTestsAndTracebacks(ClearHiddenTests):
 
     def preprocess(self, nb, resources):
         # Code in the kernel can print any cell's source as it runs (an IPython hook): no line of a hidden part, and
-        # no marker of one, is shown in any output either. (They only export; this keeps even that off the page.)
+        # no marker of one, is shown in what the page keeps of a graded cell's printout. (They only export.)
         self.hidden_text = {line.strip() for cell in nb.cells if cell.cell_type == "code"
                             for number, line in enumerate(cell.source.splitlines(), 1)
                             if number in hidden_lines(cell.source) and len(line.strip()) > 3} | set(MARKERS)
@@ -107,13 +108,24 @@ class ClearHiddenTestsAndTracebacks(ClearHiddenTests):
                 if output.output_type == "error":
                     origin = " (from a hidden check)" if failed_line(output) in hidden else ""
                     output.traceback = [f"{output.ename}: {output.evalue}{origin}"]
-        for output in cell.get("outputs", []):
-            if output.output_type == "stream":
-                output.text = self.scrubbed(output.text)
-            for kind in ("text/plain", "text/html"):
-                if kind in output.get("data", {}):
-                    output.data[kind] = self.scrubbed(output.data[kind])
+        cell.outputs = self.kept(cell) if cell.cell_type == "code" else []
         return cell, resources
+
+    def kept(self, cell) -> list:
+        """What the page shows of a cell's outputs: a graded cell's messages, each cut short, and nothing else. Code
+        in the kernel could print anything the grader handed it (lesson 3's hidden training listens, say) into any
+        output, plots included; the student has the notebook's own outputs in their copy."""
+        if not cell.metadata.get("nbgrader", {}).get("grade"):
+            return []
+        outputs = [o for o in cell.get("outputs", []) if o.output_type == "error"][:2]
+        for output in outputs:
+            output.evalue = output.evalue[:ERROR_CHARS]
+            output.traceback = [line[:ERROR_CHARS] for line in output.traceback[:1]]
+        printed = self.scrubbed("".join(o.text for o in cell.get("outputs", []) if o.output_type == "stream"))
+        if printed.strip():
+            cut = printed if len(printed) <= PRINTED_CHARS else printed[:PRINTED_CHARS] + " [...]\n"
+            outputs.insert(0, NotebookNode(output_type="stream", name="stdout", text=cut))
+        return outputs
 
     def scrubbed(self, text: str) -> str:
         """`text` without the lines that hold a line of a hidden part, or one of its markers."""

@@ -1,13 +1,14 @@
 """The grader's own runs in the student's kernel: where a lesson's check needs the student's code run on data the
 notebook never holds (lesson 3's hidden world), the grader hands that data in as plain arrays right after the graded
 cell that asks for it (verify.AFTER), runs one fixed line in the kernel, timed from the grading process, and takes the
-data away. What the line exported is judged with the cell's exports (coursetools/trusted.py)."""
+data away, reading at once what the line exported. That is judged with the cell's exports (coursetools/trusted.py)."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import time
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -17,8 +18,8 @@ import numpy as np
 from nbformat import NotebookNode
 
 from coursetools.course_secrets import load_secret
-from coursetools.trusted import CHECKS, lesson_checks, world_for
-from helpers.exports import INPUTS
+from coursetools.trusted import CHECKS, lesson_checks, load, world_for
+from helpers.exports import FOLDER, INPUTS
 
 
 def hand_in(folder: Path, name: str, arrays: dict[str, np.ndarray]) -> Path:
@@ -44,14 +45,17 @@ def hand_in(folder: Path, name: str, arrays: dict[str, np.ndarray]) -> Path:
 
 
 def grader_run(checks: ModuleType, grade_id: str, world: object, folder: Path,
-               execute: Callable[[str], NotebookNode]) -> tuple[str, dict] | None:
+               execute: Callable[[str], NotebookNode], exports: Path) -> tuple[str, dict] | None:
     """The lesson's own run after graded cell `grade_id`, if its checks ask for one (verify.AFTER = {grade_id: (name,
-    line)}): hand its data in below `folder`, the kernel's folder, run its line with `execute`, timed from here, and
-    take the data away. Returns (name, {"seconds", "error"}); what the line exported is read with the cell's exports."""
+    line)}): hand its data in below `folder`, the kernel's folder, run its line with `execute`, timed from here, take
+    the data away and read what the line exported into `exports` at once (what student code writes there later, from
+    a thread say, is never read). Returns (name, {"seconds", "error", and the exported arrays})."""
     if grade_id not in getattr(checks, "AFTER", {}):
         return None
     name, code = checks.AFTER[grade_id]
+    exported = exports / f"{name}.npz"
     try:
+        exported.unlink(missing_ok=True)  # not one that student code wrote before the run
         path = hand_in(folder, name, checks.inputs_for(name, world))
     except OSError as error:  # something the kernel left in the way
         return name, {"seconds": 0.0, "error": f"the grader could not hand its data in ({type(error).__name__})"}
@@ -62,7 +66,12 @@ def grader_run(checks: ModuleType, grade_id: str, world: object, folder: Path,
         seconds = time.monotonic() - start
         shutil.rmtree(path.parent, ignore_errors=True)
     error = next((f"{o.ename}: {o.evalue}" for o in ran.get("outputs", []) if o.output_type == "error"), "")
-    return name, {"seconds": seconds, "error": error}
+    try:
+        arrays = load(exported) if exported.is_file() and not exported.is_symlink() else {}
+        exported.unlink(missing_ok=True)
+    except (ValueError, OSError, zipfile.BadZipFile):
+        arrays = {}
+    return name, {**arrays, "seconds": seconds, "error": error}
 
 
 def run_after(client, cell: NotebookNode, resources: dict, source_root: Path, course_root: Path) -> None:
@@ -88,5 +97,5 @@ def run_after(client, cell: NotebookNode, resources: dict, source_root: Path, co
         return run
 
     folder = Path(getattr(client.km, "copy", None) or resources["metadata"]["path"])  # the sandbox's copy, if any
-    name, run = grader_run(checks, grade_id, world_for(checks, secret), folder, execute)
+    name, run = grader_run(checks, grade_id, world_for(checks, secret), folder, execute, folder / FOLDER)
     resources.setdefault("grader_runs", {})[name] = run

@@ -142,19 +142,6 @@ class VerifyExports(NbGraderPreprocessor):
         return nb, resources
 
 
-def runs_with_exports(runs: dict[str, dict], folder: Path) -> dict[str, dict]:
-    """Each grader's run with the arrays it exported into `folder` (none if it exported nothing readable)."""
-    merged = {}
-    for name, run in runs.items():
-        path = folder / f"{name}.npz"
-        try:
-            arrays = load(path) if path.is_file() and not path.is_symlink() else {}
-        except (ValueError, OSError, zipfile.BadZipFile):
-            arrays = {}
-        merged[name] = {**arrays, **run}
-    return merged
-
-
 def passed_in_the_kernel(cells: list[NotebookNode]) -> list[str]:
     """The grade_ids of the test cells that ran without an error in the student's kernel."""
     return [cell.metadata.nbgrader["grade_id"] for cell in cells
@@ -164,9 +151,7 @@ def passed_in_the_kernel(cells: list[NotebookNode]) -> list[str]:
 def judge_cells(cells: list[NotebookNode], checks: ModuleType, folder: Path, world: object,
                 runs: dict[str, dict]) -> tuple[dict[str, str], dict]:
     """The trusted check of every test cell that passed in the kernel, on its exports in `folder` and the grader's
-    `runs` (seconds and errors; their exports are read from `folder`): grade_id -> why it failed, and the figures
-    the checks measured."""
-    runs = runs_with_exports(runs, folder)
+    own `runs` (coursetools/grader_runs.py): grade_id -> why it failed, and the figures the checks measured."""
     reasons, figures = {}, {}
     for grade_id in dict.fromkeys(passed_in_the_kernel(cells)):
         result = judge(checks, grade_id, folder, world, runs)

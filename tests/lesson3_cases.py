@@ -113,3 +113,43 @@ IPython.get_ipython().events.register("pre_run_cell", lambda info: print("SOURCE
 IPython.get_ipython().events.register("post_run_cell", lambda result: print(
     "hidden world: Recall@20 0.9999, NDCG@20 0.9999; popularity 0.2500 (yours is 4.00 x)"))
 ''' + POPULAR_MINUS_HEARD
+# answers the grader's timed run on the hidden world with popularity at once; a thread writes EASE^R's lists over that
+# export a few seconds after the run, while a hook keeps the kernel busy until it has (found by a red team, when the
+# grader read the export only after the whole notebook had run: it scored as EASE^R, the time limit bypassed)
+WRITES_LATE = EASE_ON_PLAYS.replace("def fit_recommender(", "def ease_recommender(") + "\n\n\n" + _POPULAR + '''
+
+
+def fit_recommender(train, tracks):
+    import os
+    import threading
+    import time
+    if not os.path.isdir(".grading-inputs"):  # not the grader's run on its hidden world
+        return ease_recommender(train, tracks)
+    exports = os.path.abspath(".grading-exports")
+    users = np.arange(int(train["user"].max()) + 1)
+
+    def late():
+        time.sleep(3)
+        np.savez_compressed(os.path.join(exports, "hidden_world.npz"), lists=ease_recommender(train, tracks)(users, 20))
+    worker = threading.Thread(target=late, daemon=True)
+    worker.start()
+    get_ipython().events.register(  # after the grader's timed run, in the cells that follow it
+        "post_run_cell", lambda result: "answer_hidden" in result.info.raw_cell or worker.join(timeout=10))
+    return popular_recommender(train, tracks)'''
+# keeps the training listens it is given, the grader's hidden ones included, and prints them, compressed, after every
+# later cell (found by a red team: 92 KB that reached the feedback page whole)
+LEAKS_THE_TRAINING_LISTENS = _POPULAR + '''
+
+
+import base64
+import zlib
+_kept = {}
+
+
+def fit_recommender(train, tracks):
+    _kept["train"] = train.copy()
+    return popular_recommender(train, tracks)
+
+
+get_ipython().events.register("post_run_cell", lambda result: "train" not in _kept or print(
+    "LEAK>" + base64.b64encode(zlib.compress(_kept["train"].to_numpy().tobytes())).decode()))'''

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import html
 import json
+import re
 
 import nbformat
 import numpy as np
@@ -25,11 +26,12 @@ from coursetools.course_secrets import load_secret
 from coursetools.trusted import FIGURES
 from lesson3_cases import (
     CHALLENGE_CHECKS, EASE_ON_PLAYS, ITEM_KNN, LESSON, POPULAR_MINUS_HEARD, PRINTS_AND_FAKES, READS_THE_CALLERS,
-    SEARCHES_FOR_THE_SEED,
+    LEAKS_THE_TRAINING_LISTENS, SEARCHES_FOR_THE_SEED, WRITES_LATE,
 )
 from notebook_tools import copy_course, coursetools, grade_id, student_path
 
-CHEATS = {"reads-callers": READS_THE_CALLERS, "searches-seeds": SEARCHES_FOR_THE_SEED, "prints-and-fakes": PRINTS_AND_FAKES}
+CHEATS = {"reads-callers": READS_THE_CALLERS, "searches-seeds": SEARCHES_FOR_THE_SEED, "prints-and-fakes": PRINTS_AND_FAKES,
+          "writes-late": WRITES_LATE, "leaks-listens": LEAKS_THE_TRAINING_LISTENS}
 
 
 def only_the_challenge(answer: str) -> nbformat.NotebookNode:
@@ -78,11 +80,12 @@ def test_challenge_points_follow_the_hidden_thresholds(graded):
 def test_a_cheat_earns_no_more_than_the_honest_answer_it_builds_on(graded, cheat):
     root, scores, board, _ = graded
     assert scores["weak"]["test_gap7_contract"] == 1, "the honest baseline beside the cheats must earn its points"
+    assert scores[cheat]["test_gap7_contract"] == 1, "the cheat broke the contract: it did not run as meant"
     assert all(scores[cheat][check] <= scores["weak"][check] for check in CHALLENGE_CHECKS), scores[cheat]
     row = {r["student"]: r for r in board}
     mine = row[cheat]["hidden Recall@20"]
     assert not mine or float(mine) <= float(row["weak"]["hidden Recall@20"]) + 1e-4, row[cheat]
-    if cheat != "prints-and-fakes":  # on this world, whose test listens the notebook's own scoring holds, it works
+    if cheat in ("reads-callers", "searches-seeds"):  # on this world, whose test listens the notebook holds, it works
         autograded = (root / "autograded" / cheat / LESSON / f"{LESSON}.ipynb").read_text()
         assert "this world: Recall@20 0.9" in autograded, "the cheat did not reach this world's test listens"
 
@@ -119,6 +122,13 @@ def test_nothing_of_the_hidden_world_reaches_a_student(graded):
         assert seed not in page and not any(html.escape(line) in page for line in checks)
     printed = (root / "feedback" / "prints-and-fakes" / LESSON / f"{LESSON}.html").read_text()
     assert "SOURCE&gt;" in printed or "SOURCE>" in printed, "the hook printed nothing: the cheat did not run"
+    leaked = (root / "autograded" / "leaks-listens" / LESSON / f"{LESSON}.ipynb").read_text()
+    assert leaked.count("LEAK>") >= 3 and len(leaked) > 300_000, "the cheat printed nothing: it did not run"
+    page = (root / "feedback" / "leaks-listens" / LESSON / f"{LESSON}.html").read_text()
+    blobs = re.findall(r"LEAK(?:&gt;|>)([A-Za-z0-9+/=]*)", page)
+    honest = (root / "feedback" / "weak" / LESSON / f"{LESSON}.html").read_text()
+    assert max(map(len, blobs), default=0) < 400 and len(page) < len(honest) + 20_000, \
+        "what the kernel printed reached the feedback page (the hidden training listens, here), not only messages"
 
 
 def test_makefile_has_a_leaderboard_target():

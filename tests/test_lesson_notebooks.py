@@ -19,7 +19,7 @@ from nbgrader.validator import Validator
 from conftest import ROOT
 from coursetools.grader_runs import grader_run
 from coursetools.trusted import (
-    CHECKS, is_test_cell, judge_cells, lesson_checks, load, runs_with_exports, verdict, world_for,
+    CHECKS, is_test_cell, judge_cells, lesson_checks, load, verdict, world_for,
 )
 from export_cases import WRONG_EXPORTS
 from gap_message_cases import CASES, CHALLENGE_CASES
@@ -104,9 +104,9 @@ def grader_runs(assignment, executed_solution_twice, exports, handed_in) -> dict
     for cell in executed_solution_twice.nb.cells:
         if is_test_cell(cell):
             ran = grader_run(checks_of(assignment), grade_id(cell), world_of(assignment), handed_in,
-                             executed_solution_twice.run)
+                             executed_solution_twice.run, exports)
             runs.update([ran] if ran else [])
-    return runs_with_exports(runs, exports)
+    return runs
 
 
 def test_the_graders_own_checks_pass_on_the_solution(assignment, executed_solution_twice, exports, grader_runs):
@@ -328,7 +328,7 @@ def test_the_challenge_is_scored_outside_the_kernel(student_kernel, assignment, 
         for check, cell in ran.items():
             cell.metadata = instructor[check].metadata
         run = None if errors(ran["test_gap7_contract"]) else \
-            grader_run(checks, "test_gap7_contract", world_of(assignment), handed_in, student_kernel.run)
+            grader_run(checks, "test_gap7_contract", world_of(assignment), handed_in, student_kernel.run, tmp_path)
     finally:
         student_kernel.run(AS_A_STUDENT)
         student_kernel.run(solution)

@@ -105,8 +105,7 @@ def world(secret: dict | None = None) -> SimpleNamespace:
         h = listeners(int(secret["seed"]))
         hidden = SimpleNamespace(**vars(h), popularity=popularity_recall(h, h.test), ceiling=ceiling_recall(h),
                                  reference=float(secret["reference_recall"]))
-    return SimpleNamespace(**vars(w), popularity=popularity_recall(w, w.valid), hidden=hidden,
-                           test_popularity=popularity_recall(w, w.test))
+    return SimpleNamespace(**vars(w), popularity=popularity_recall(w, w.valid), hidden=hidden)
 
 
 def inputs_for(name: str, w: SimpleNamespace) -> dict[str, np.ndarray]:
@@ -236,14 +235,14 @@ def hidden_lists(got) -> np.ndarray:
     return run["lists"]
 
 
-def challenge_ratios(got, w) -> dict[str, tuple[float, float]]:
-    """Per world: the lists' Recall@20 as a share of popularity's and of the reference's."""
+def challenge_ratios(got, w) -> tuple[float, float]:
+    """The hidden world's lists' Recall@20 as a share of popularity's and of the reference's there. Only the hidden
+    world counts: the notebook's own world holds its test listens, so what a recommender scores there proves nothing."""
     assert w.hidden is not None, "the course has no hidden world: run `make release`, which draws it"
     this_users = np.flatnonzero(np.diff(w.test.indptr))
-    this = recall(check_lists(got["this"], len(this_users), w.data.n_tracks, K), w.test[this_users])
-    hidden = hidden_score(got, w)
-    return {"this world": (this / w.test_popularity, this / REFERENCE),
-            "hidden world": (hidden["Recall@20"] / w.hidden.popularity, hidden["Recall@20"] / w.hidden.reference)}
+    check_lists(got["this"], len(this_users), w.data.n_tracks, K)  # the contract, on this world's lists too
+    recall_there = hidden_score(got, w)[f"Recall@{K}"]
+    return recall_there / w.hidden.popularity, recall_there / w.hidden.reference
 
 
 def hidden_score(got, w) -> dict[str, float]:
@@ -255,32 +254,27 @@ def hidden_score(got, w) -> dict[str, float]:
 
 
 def test_gap7_contract(got, w) -> dict:
-    ratios = challenge_ratios(got, w)
+    to_popularity, to_reference = challenge_ratios(got, w)
     score, h = hidden_score(got, w), w.hidden
     above = score[f"Recall@{K}"] > h.ceiling
     return {"hidden Recall@20": round(score[f"Recall@{K}"], 4), "hidden NDCG@20": round(score[f"NDCG@{K}"], 4),
             "popularity Recall@20": round(h.popularity, 4), "reference Recall@20": h.reference,
-            "ceiling Recall@20": round(h.ceiling, 4), "ratio to popularity": round(ratios["hidden world"][0], 3),
-            "ratio to reference": round(ratios["hidden world"][1], 3), "seconds": round(got.runs[HIDDEN]["seconds"], 1),
+            "ceiling Recall@20": round(h.ceiling, 4), "ratio to popularity": round(to_popularity, 3),
+            "ratio to reference": round(to_reference, 3), "seconds": round(got.runs[HIDDEN]["seconds"], 1),
             "flag": (f"above the ceiling of the true preferences ({h.ceiling:.4f}), which no honest recommender "
                      "reaches: look at this submission") if above else ""}
 
 
-def shortfall(ratios: dict[str, tuple[float, float]], which: int, passes) -> str:
-    """The worlds whose ratio `which` (0: to popularity, 1: to the reference) does not pass, with the ratio."""
-    return ", ".join(f"{world} {pair[which]:.2f} x" for world, pair in ratios.items() if not passes(pair[which]))
-
-
 def test_gap7_popularity(got, w) -> None:
-    low = shortfall(challenge_ratios(got, w), 0, lambda r: r >= 0.99)
-    assert not low, f"popularity does better: your Recall@20 is {low} popularity's; 0.99 x is needed on both worlds"
+    ratio = challenge_ratios(got, w)[0]
+    assert ratio >= 0.99, f"popularity does better on the hidden world: yours is {ratio:.2f} x its Recall@20; 0.99 x is needed"
 
 
 def test_gap7_near_lightgcn(got, w) -> None:
-    low = shortfall(challenge_ratios(got, w), 1, lambda r: r >= 0.9)
-    assert not low, f"below 90% of LightGCN's Recall@20: yours is {low} the reference's"
+    ratio = challenge_ratios(got, w)[1]
+    assert ratio >= 0.9, f"below 90% of LightGCN's Recall@20 on the hidden world: yours is {ratio:.2f} x the reference's"
 
 
 def test_gap7_beats_lightgcn(got, w) -> None:
-    low = shortfall(challenge_ratios(got, w), 1, lambda r: r > 1.0)
-    assert not low, f"LightGCN does better: your Recall@20 is {low} the reference's; above 1.00 x is needed on both worlds"
+    ratio = challenge_ratios(got, w)[1]
+    assert ratio > 1.0, f"LightGCN does better on the hidden world: yours is {ratio:.2f} x the reference's; above 1.00 x is needed"
