@@ -150,6 +150,7 @@ class ExecuteThroughADeadKernel(Execute):
 
     def preprocess(self, nb, resources=None, km=None):
         self.kernel_died = False
+        self.graded = []  # the graded cells run so far
         # What the graded cells export is read back after the run (VerifyExports); none may come with the submission.
         shutil.rmtree(Path(resources["metadata"]["path"]) / EXPORTS, ignore_errors=True)
         return super().preprocess(nb, resources, km)
@@ -161,8 +162,11 @@ class ExecuteThroughADeadKernel(Execute):
             return cell, resources
         try:
             cell, resources = super().preprocess_cell(cell, resources, index)
-            if cell.metadata.get("nbgrader", {}).get("grade"):  # the lesson's own run after this cell, if it has one
-                run_after(self, cell, resources, SOURCE_ROOT, COURSE_ROOT)
+            if cell.metadata.get("nbgrader", {}).get("grade"):
+                self.graded.append(cell)
+            if index == len(self.nb.cells) - 1:  # the lesson's own runs, if it has any, come after the last cell, so
+                for graded in self.graded:       # that no cell of the notebook runs after them to print what they saw
+                    run_after(self, graded, resources, SOURCE_ROOT, COURSE_ROOT)
             return cell, resources
         except DeadKernelError:
             self.kernel_died = True

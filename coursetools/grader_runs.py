@@ -1,7 +1,7 @@
 """The grader's own runs in the student's kernel: where a lesson's check needs the student's code run on data the
-notebook never holds (lesson 3's hidden world), the grader hands that data in as plain arrays right after the graded
-cell that asks for it (verify.AFTER), runs one fixed line in the kernel, timed from the grading process, and takes the
-data away, reading at once what the line exported. That is judged with the cell's exports (coursetools/trusted.py)."""
+notebook never holds (lesson 3's hidden world), the grader hands that data in as plain arrays after the notebook's last
+cell, if the graded cell that asks for it (verify.AFTER) passed, runs one fixed line in the kernel, timed from the
+grading process, and takes the data away, reading at once what the line exported. That is judged with the cell's exports (coursetools/trusted.py)."""
 
 from __future__ import annotations
 
@@ -65,7 +65,8 @@ def grader_run(checks: ModuleType, grade_id: str, world: object, folder: Path,
     finally:
         seconds = time.monotonic() - start
         shutil.rmtree(path.parent, ignore_errors=True)
-    error = next((f"{o.ename}: {o.evalue}" for o in ran.get("outputs", []) if o.output_type == "error"), "")
+    # only the exception's name, cut short: its message is student code's, and could carry what the run was handed
+    error = next((o.ename[:40] for o in ran.get("outputs", []) if o.output_type == "error"), "")
     try:
         arrays = load(exported) if exported.is_file() and not exported.is_symlink() else {}
         exported.unlink(missing_ok=True)
@@ -75,9 +76,10 @@ def grader_run(checks: ModuleType, grade_id: str, world: object, folder: Path,
 
 
 def run_after(client, cell: NotebookNode, resources: dict, source_root: Path, course_root: Path) -> None:
-    """Within nbgrader's Execute (`client`), right after graded `cell` passed: the lesson's own run, if it has one, in
-    the same kernel, beside the sandbox's copy of the notebook's folder; its outputs go nowhere near the notebook, its
-    seconds and error into resources["grader_runs"]."""
+    """Within nbgrader's Execute (`client`), after the notebook's last cell, if graded `cell` passed: the lesson's own
+    run for it, if it has one, in the same kernel, beside the sandbox's copy of the notebook's folder; its outputs go
+    nowhere near the notebook (and no cell of it runs later, to print what the kernel saw), its seconds and error
+    into resources["grader_runs"]."""
     lesson = resources["nbgrader"]["assignment"]
     checks = lesson_checks(source_root / lesson / CHECKS)
     grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")

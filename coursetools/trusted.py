@@ -3,8 +3,8 @@ checks and a plain export of what the student's code produced (helpers.export); 
 the grading process, which runs no student code, from those exports and the lesson's own checks in
 solutions/<lesson>/verify.py. A cell whose export is missing, malformed or wrong gets an error output, so nbgrader
 scores it 0. Where a check needs the student's code run on data the notebook never holds (lesson 3's hidden world),
-the grader hands the data in as arrays right after that cell, runs one fixed line in the kernel, timed from here,
-and judges what it exported (coursetools/grader_runs.py)."""
+the grader hands the data in as arrays after the last cell, runs one fixed line in the kernel, timed from here, and
+judges what it exported (coursetools/grader_runs.py)."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ from helpers.exports import FOLDER
 CHECKS = "verify.py"  # in each lesson's source folder: world() and one function per graded cell, named by its grade_id
 FIGURES = "grader-figures"  # in the course root: <lesson>/<student>.json, the figures a lesson's checks measured
 HIDDEN_MARK = "(from a hidden check)"
+MESSAGE_CHARS = 300  # of a hidden check's message
 
 
 class Exported(dict):
@@ -101,7 +102,7 @@ def verdict(checks: ModuleType, grade_id: str, folder: Path, world: object = Non
 
 def failed(message: str) -> NotebookNode:
     """The error output that makes nbgrader score a cell 0, with the reason, marked as a hidden check's."""
-    text = f"{message} {HIDDEN_MARK}"
+    text = f"{message[:MESSAGE_CHARS]} {HIDDEN_MARK}"  # short: a message may quote what a submission exported
     return NotebookNode(output_type="error", ename="AssertionError", evalue=text, traceback=[f"AssertionError: {text}"])
 
 

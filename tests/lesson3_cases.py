@@ -136,20 +136,31 @@ def fit_recommender(train, tracks):
     get_ipython().events.register(  # after the grader's timed run, in the cells that follow it
         "post_run_cell", lambda result: "answer_hidden" in result.info.raw_cell or worker.join(timeout=10))
     return popular_recommender(train, tracks)'''
-# keeps the training listens it is given, the grader's hidden ones included, and prints them, compressed, after every
-# later cell (found by a red team: 92 KB that reached the feedback page whole)
+# keeps the training listens it is given, the grader's hidden ones included, and puts them, compressed, into every
+# later cell's outputs: printed, and as error messages of the kernel's own (found by two red teams: 92 KB of the
+# hidden listens reached the feedback page whole, then 4 KB through graded cells' error messages)
 LEAKS_THE_TRAINING_LISTENS = _POPULAR + '''
 
 
 import base64
+import os
 import zlib
 _kept = {}
 
 
 def fit_recommender(train, tracks):
-    _kept["train"] = train.copy()
+    _kept["hidden" if os.path.isdir(".grading-inputs") else "train"] = train.copy()
     return popular_recommender(train, tracks)
 
 
-get_ipython().events.register("post_run_cell", lambda result: "train" not in _kept or print(
-    "LEAK>" + base64.b64encode(zlib.compress(_kept["train"].to_numpy().tobytes())).decode()))'''
+def _leak(*args):
+    for name, label in (("train", "LEAK>"), ("hidden", "HIDDEN-LEAK>")):
+        if name in _kept:
+            blob = base64.b64encode(zlib.compress(_kept[name].to_numpy().tobytes())).decode()
+            print(label + blob)
+            if name == "hidden":  # an error in every cell after the grader's run (before it, it would break the contract)
+                get_ipython()._showtraceback(RuntimeError, label + blob[:5000], ["tb"])
+
+
+get_ipython().events.register("pre_run_cell", _leak)
+get_ipython().events.register("post_run_cell", _leak)'''

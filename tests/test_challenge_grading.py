@@ -80,7 +80,8 @@ def test_challenge_points_follow_the_hidden_thresholds(graded):
 def test_a_cheat_earns_no_more_than_the_honest_answer_it_builds_on(graded, cheat):
     root, scores, board, _ = graded
     assert scores["weak"]["test_gap7_contract"] == 1, "the honest baseline beside the cheats must earn its points"
-    assert scores[cheat]["test_gap7_contract"] == 1, "the cheat broke the contract: it did not run as meant"
+    if cheat != "leaks-listens":  # whose error messages in the grader's run cost it the contract's point
+        assert scores[cheat]["test_gap7_contract"] == 1, "the cheat broke the contract: it did not run as meant"
     assert all(scores[cheat][check] <= scores["weak"][check] for check in CHALLENGE_CHECKS), scores[cheat]
     row = {r["student"]: r for r in board}
     mine = row[cheat]["hidden Recall@20"]
@@ -124,6 +125,8 @@ def test_nothing_of_the_hidden_world_reaches_a_student(graded):
     assert "SOURCE&gt;" in printed or "SOURCE>" in printed, "the hook printed nothing: the cheat did not run"
     leaked = (root / "autograded" / "leaks-listens" / LESSON / f"{LESSON}.ipynb").read_text()
     assert leaked.count("LEAK>") >= 3 and len(leaked) > 300_000, "the cheat printed nothing: it did not run"
+    assert not re.search(r"HIDDEN-LEAK>[A-Za-z0-9+/=]{20}", leaked), \
+        "a cell ran after the grader's run on the hidden world, and printed its listens"
     page = (root / "feedback" / "leaks-listens" / LESSON / f"{LESSON}.html").read_text()
     blobs = re.findall(r"LEAK(?:&gt;|>)([A-Za-z0-9+/=]*)", page)
     honest = (root / "feedback" / "weak" / LESSON / f"{LESSON}.html").read_text()

@@ -2,9 +2,10 @@
 what each cell exported, against the worlds of listeners recomputed here. Each check is named by its grade_id.
 
 The challenge (gap 7) is scored on a hidden world drawn from the course's secret seed, which `make release` draws
-(make_secret) and keeps in the course root. Right after the contract cell, the grader hands the student's kernel that
-world's training listens as arrays (inputs_for), runs `answer_hidden` there, timed from outside (AFTER), and scores
-the lists it exported here: the held-out listens, the metric and popularity's score never enter the kernel."""
+(make_secret) and keeps in the course root. After the notebook's last cell, if the contract cell passed, the grader
+hands the student's kernel that world's training listens as arrays (inputs_for), runs `answer_hidden` there, timed
+from outside (AFTER), and scores the lists it exported here: the held-out listens, the metric and popularity's score
+never enter the kernel."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ K, SEED = 20, 0
 # scripts/lesson3_seeds.py measures it. The hidden world's is measured by make_secret when the course is released.
 REFERENCE = 0.3364
 FIT_SECONDS = 60  # fitting and ranking every user of the hidden world, timed by the grader
-# The grader's own run after the contract cell: what it hands in, and the one line it runs in the student's kernel.
+# The grader's own run for the contract cell, after the last cell: what it hands in, and the line it runs.
 AFTER = {"test_gap7_contract": (HIDDEN, "import helpers.challenge as _challenge\n_challenge.answer_hidden(fit_recommender)")}
 NOTEBOOK = Path(__file__).with_name("lesson3_challenge.ipynb")
 REFERENCE_MODEL = "LightGCN (K = 3)"
@@ -228,7 +229,8 @@ def hidden_lists(got) -> np.ndarray:
     """The lists the student's recommender gave on the hidden world, in the grader's own run, or an AssertionError."""
     run = got.runs.get(HIDDEN)
     assert run is not None, "the grader did not run your recommender on its hidden world: the contract check failed first"
-    assert not run["error"], f"on the grader's hidden world your recommender failed: {run['error'][:160]}"
+    assert not run["error"], (f"on the grader's hidden world your recommender raised {run['error']}: run it on "
+                              "this world's train, or on a part of it, to see why")
     assert run["seconds"] <= FIT_SECONDS, (f"on the grader's hidden world, fitting and ranking took {run['seconds']:.1f} s, "
                                            f"timed by the grader; the challenge allows {FIT_SECONDS} s")
     assert "lists" in run, "on the grader's hidden world your recommender's lists could not be read (not integers?)"
