@@ -1,7 +1,8 @@
 """The grader's own runs in the student's kernel: where a lesson's check needs the student's code run on data the
 notebook never holds (lesson 3's hidden world), the grader hands that data in as plain arrays after the notebook's last
 cell, if the graded cell that asks for it (verify.AFTER) passed, runs one fixed line in the kernel, timed from the
-grading process, and takes the data away, reading at once what the line exported. That is judged with the cell's exports (coursetools/trusted.py)."""
+grading process, and takes the data away, reading at once what the line exported. That is judged with the cell's
+exports (coursetools/trusted.py)."""
 
 from __future__ import annotations
 
