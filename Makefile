@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 PYTEST_JOBS ?= 2
 COURSE := $(BIN)/python -m coursetools
 
-.PHONY: help test outputs student-notebooks student-bundle release autograde feedback grades leaderboard clean-venv
+.PHONY: help test outputs student-notebooks student-bundle release roster collect autograde feedback grades leaderboard clean-venv
 
 help: ## list the targets, one line each
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -35,6 +35,12 @@ student-bundle: $(STAMP) ## instructors: write dist/recsys-course-student.zip, w
 release: $(STAMP) ## instructors: regenerate notebooks/ and register the lessons in the gradebook
 	$(COURSE) release
 
+roster: $(STAMP) ## instructors: import the class list, CSV= Canvas's or Moodle's gradebook export
+	$(COURSE) roster --csv "$(CSV)"
+
+collect: $(STAMP) ## instructors: LESSON='s submissions into submitted/, from ZIP= the platform's download (no ZIP: the hub's exchange)
+	$(COURSE) collect --lesson "$(LESSON)" $(if $(ZIP),--zip "$(ZIP)")
+
 autograde: $(STAMP) ## instructors: grade new and changed submissions in the sandbox, JOBS at a time or on SCHEDULER= (FORCE=1 all, STUDENT=, ASSIGNMENT=, UNSANDBOXED=1)
 	$(COURSE) autograde $(if $(FORCE),--force) $(if $(STUDENT),--student $(STUDENT)) \
 	  $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)) $(if $(JOBS),--jobs $(JOBS)) $(if $(SCHEDULER),--scheduler $(SCHEDULER)) \
@@ -43,8 +49,8 @@ autograde: $(STAMP) ## instructors: grade new and changed submissions in the san
 feedback: $(STAMP) ## instructors: write feedback/<student>/<lesson>/<lesson>.html
 	$(COURSE) feedback
 
-grades: $(STAMP) ## instructors: write grades.csv, one row per student and lesson
-	$(COURSE) grades
+grades: $(STAMP) ## instructors: write grades.csv, one row per student and lesson (FORMAT=canvas|moodle: the platform's import file)
+	$(COURSE) grades $(if $(FORMAT),--format $(FORMAT))
 
 leaderboard: $(STAMP) ## instructors: write leaderboard.csv and .html, the challenge ranked by hidden Recall@20
 	$(COURSE) leaderboard

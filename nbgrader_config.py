@@ -191,3 +191,8 @@ def only_the_page(self, assignment_id: str, student_id: str) -> None:
 
 
 GenerateFeedback.init_assignment = only_the_page
+
+# The learning platform the class hands in through: make roster reads its class list, make collect its download,
+# make grades FORMAT=... and make feedback write what it imports. "canvas" or "moodle"; for another, see
+# coursetools/platforms.py.
+c.LearningPlatform.name = "canvas"

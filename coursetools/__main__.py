@@ -3,9 +3,11 @@
     python -m coursetools student-notebooks [--check] [--force]   # notebooks/ from solutions/
     python -m coursetools student-bundle     # dist/recsys-course-student.zip: what students get
     python -m coursetools release            # student notebooks + register the lessons in the gradebook
+    python -m coursetools roster --csv EXPORT  # the class list from Canvas's or Moodle's export, into the gradebook
+    python -m coursetools collect --lesson L [--zip DOWNLOAD]  # a platform's download (or the hub's exchange) into submitted/
     python -m coursetools autograde [--force] [--student ID] [--assignment LESSON] [--jobs N | --scheduler URL] [--unsandboxed]
     python -m coursetools feedback           # feedback/<student>/<lesson>/<lesson>.html, hidden tests removed
-    python -m coursetools grades             # grades.csv, one row per student and lesson
+    python -m coursetools grades [--format canvas|moodle]  # grades.csv, or the platform's gradebook import file
     python -m coursetools leaderboard        # leaderboard.csv and .html: the challenge ranked by hidden Recall@20
 
 Every step runs nbgrader in the course root (--root, default: the current
@@ -22,6 +24,10 @@ import sys
 from pathlib import Path
 
 from coursetools.autograde import autograde
+from coursetools.collect import from_exchange, from_zip
+from coursetools.platform_grades import platform_grades
+from coursetools.platforms import LearningPlatform
+from coursetools.roster import roster
 from coursetools.bundle import student_bundle
 from coursetools.export import feedback, grades
 from coursetools.leaderboard import leaderboard
@@ -40,6 +46,11 @@ def parser() -> argparse.ArgumentParser:
     bundle = sub.add_parser("student-bundle", help="write dist/recsys-course-student.zip, without solutions or tests")
     bundle.add_argument("--out", type=Path, help="where to write the zip (default: dist/recsys-course-student.zip)")
     sub.add_parser("release", help="student notebooks, and register the lessons in the gradebook")
+    class_list = sub.add_parser("roster", help="import the class list from Canvas's or Moodle's gradebook export")
+    class_list.add_argument("--csv", type=Path, required=True, help="the export (CSV)")
+    collect = sub.add_parser("collect", help="a platform's download, or the exchange's submissions, into submitted/")
+    collect.add_argument("--lesson", required=True, help="the lesson the download is of")
+    collect.add_argument("--zip", type=Path, help="the platform's bulk download (without it: the JupyterHub exchange)")
     grade = sub.add_parser("autograde", help="grade new and changed submissions in submitted/")
     grade.add_argument("--force", action="store_true", help="regrade submissions graded before, changed or not")
     grade.add_argument("--student", help="grade only this student's submissions")
@@ -51,9 +62,18 @@ def parser() -> argparse.ArgumentParser:
                        help="run student code with your rights, outside the grading sandbox (trusted submissions only)")
     sub.add_parser("feedback", help="HTML feedback per student, without hidden tests")
     export = sub.add_parser("grades", help="export scores to CSV, with a status column")
-    export.add_argument("--out", type=Path, default=Path("grades.csv"))
+    export.add_argument("--out", type=Path, help="where to write it (default: grades.csv, or grades-FORMAT.csv)")
+    export.add_argument("--format", choices=["canvas", "moodle"],
+                        help="the learning platform's gradebook import format instead of nbgrader's columns")
     sub.add_parser("leaderboard", help="rank the autograded challenge submissions by their hidden Recall@20")
     return main
+
+
+def platform(root: Path) -> LearningPlatform:
+    """The learning platform nbgrader_config.py chooses (c.LearningPlatform)."""
+    from traitlets.config import PyFileConfigLoader
+
+    return LearningPlatform(config=PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config())
 
 
 def main() -> int:
@@ -68,6 +88,10 @@ def main() -> int:
         return 0
     if args.step == "release":
         return release(root)
+    if args.step == "roster":
+        return roster(root, args.csv.resolve(), platform(root).name)
+    if args.step == "collect":
+        return from_zip(root, args.zip.resolve(), args.lesson) if args.zip else from_exchange(root, args.lesson)
     if args.step == "autograde":
         return autograde(root, args.force, args.student, args.assignment, args.jobs, args.scheduler,
                          sandboxed=not args.unsandboxed)
@@ -75,7 +99,11 @@ def main() -> int:
         return feedback(root)
     if args.step == "leaderboard":
         return leaderboard(root)
-    return grades(root, args.out if args.out.is_absolute() else root / args.out)
+    out = root / (args.out or (f"grades-{args.format}.csv" if args.format else "grades.csv"))
+    if args.format:
+        chosen = platform(root)
+        return platform_grades(root, args.format, out, dict(chosen.columns))
+    return grades(root, out)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,132 @@
+"""The class list from the learning platform: `make roster CSV=...` reads its export into nbgrader's gradebook and
+roster.csv, which keeps the platform's user id and login beside each nbgrader id.
+
+Canvas: Grades > Export > "Export Entire Gradebook" (columns Student, ID, SIS User ID, SIS Login ID, Section, ...).
+Moodle: Grades > Export > "Plain text file" (columns First name, Last name, ID number, ..., Email address, ...;
+Username too where the site shows it).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+from coursetools.nbgrader_cli import gradebook_url
+
+ROSTER = "roster.csv"
+CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
+MOODLE_COLUMNS = ("First name", "Last name", "ID number", "Institution", "Department", "Email address")
+NOT_GRADES = set(CANVAS_COLUMNS) | set(MOODLE_COLUMNS) | {"Integration ID", "Username", "Last downloaded from this course"}
+
+
+@dataclass(frozen=True)
+class Member:
+    """One student of the class: nbgrader's id and the platform's ids and names."""
+
+    id: str
+    platform: str
+    platform_user_id: str
+    sis_user_id: str
+    login: str
+    first_name: str
+    last_name: str
+    full_name: str
+    sortable_name: str
+    email: str
+    section: str
+
+
+def safe_id(text: str) -> str:
+    """`text` as an nbgrader student id (a folder name): letters, digits, dot, dash and underscore."""
+    return re.sub(r"[^a-z0-9._-]+", "_", text.strip().lower()).strip("._-")
+
+
+def detect(header: list[str]) -> str:
+    """"canvas" or "moodle", from an export's header row."""
+    if {"Student", "ID"} <= set(header):
+        return "canvas"
+    if {"First name", "Last name", "Email address"} <= set(header):
+        return "moodle"
+    raise ValueError(f"the roster's header {header[:6]} is neither Canvas's gradebook export (Student, ID, SIS User ID, "
+                     "SIS Login ID, Section, ...) nor Moodle's (First name, Last name, ..., Email address, ...)")
+
+
+def canvas_member(row: dict) -> Member:
+    """A student from a row of Canvas's gradebook export ("Doe, Jane" in Student)."""
+    last, _, first = (part.strip() for part in row["Student"].partition(","))
+    login = row.get("SIS Login ID") or ""
+    return Member(id=safe_id(login) or f"canvas{row['ID']}", platform="canvas", platform_user_id=row["ID"].strip(),
+                  sis_user_id=row.get("SIS User ID") or "", login=login, first_name=first, last_name=last, full_name=f"{first} {last}".strip(),
+                  sortable_name=row["Student"].strip(), email="", section=row.get("Section") or "")
+
+
+def moodle_member(row: dict) -> Member:
+    """A student from a row of Moodle's gradebook export."""
+    email = row["Email address"].strip()
+    login = (row.get("Username") or "").strip()
+    first, last = row["First name"].strip(), row["Last name"].strip()
+    return Member(id=safe_id(login or email.split("@")[0]), platform="moodle", platform_user_id="",
+                  sis_user_id=row.get("ID number") or "", login=login or email, first_name=first, last_name=last, full_name=f"{first} {last}",
+                  sortable_name=f"{last}, {first}", email=email, section="")
+
+
+def read_export(path: Path) -> tuple[list[Member], list[str]]:
+    """The students of a platform's export, and its grade columns (the platform's names for the assignments)."""
+    if not path.is_file():
+        raise FileNotFoundError(f"no roster export at {path}")
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh))
+    header = list(rows[0]) if rows else []
+    platform = detect(header)
+    make = canvas_member if platform == "canvas" else moodle_member
+    # Canvas's export has a "Points Possible" row (and sometimes a muted row) before the students; a test student too.
+    students = [r for r in rows if (r.get("ID") or "").strip().isdigit() or platform == "moodle"]
+    members = [make(r) for r in students if (r.get("Student") or "") != "Student, Test"]
+    duplicates = sorted({m.id for m in members if [n.id for n in members].count(m.id) > 1})
+    if duplicates:
+        raise ValueError(f"two students of {path.name} would get the same id {duplicates}: give them distinct logins")
+    return members, [h for h in header if h and h not in NOT_GRADES and not h.endswith(("Score", "Points", "Grade"))
+                     and not h.startswith("Course total")]
+
+
+def read_roster(root: Path) -> list[Member]:
+    """The class as the last `make roster` saved it (roster.csv in the course root)."""
+    path = root / ROSTER
+    if not path.is_file():
+        raise FileNotFoundError(f"no {ROSTER} in {root}: import the class list first, with make roster CSV=<export>")
+    with open(path, newline="") as fh:
+        return [Member(**{f.name: row[f.name] for f in fields(Member)}) for row in csv.DictReader(fh)]
+
+
+def grade_columns(root: Path) -> list[str]:
+    """The platform's names for its assignments, as the last roster export listed them."""
+    path = root / "roster-columns.txt"
+    return path.read_text().splitlines() if path.is_file() else []
+
+
+def roster(root: Path, export: Path, platform: str) -> int:
+    """Import a Canvas or Moodle export: students into the gradebook (created or updated, none removed), and roster.csv."""
+    from nbgrader.api import Gradebook
+
+    members, columns = read_export(export)
+    found = members[0].platform if members else platform
+    if found != platform:
+        raise ValueError(f"{export.name} is a {found} export, but nbgrader_config.py sets c.LearningPlatform.name = "
+                         f"{platform!r}: set it to {found!r}")
+    earlier = {m.id: m for m in read_roster(root)} if (root / ROSTER).is_file() else {}
+    kept = [m for m in earlier.values() if m.id not in {n.id for n in members}]  # left the platform: kept, not dropped
+    with Gradebook(gradebook_url(root)) as gradebook:
+        for m in members:
+            gradebook.update_or_create_student(m.id, first_name=m.first_name, last_name=m.last_name,
+                                               email=m.email or None, lms_user_id=m.platform_user_id or m.sis_user_id or None)
+    with open(root / ROSTER, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=[f.name for f in fields(Member)])
+        writer.writeheader()
+        writer.writerows(asdict(m) for m in members + kept)
+    (root / "roster-columns.txt").write_text("".join(f"{c}\n" for c in columns))
+    new = sum(m.id not in earlier for m in members)
+    print(f"{ROSTER}: {len(members)} students from {export.name} ({found}), {new} new"
+          + (f"; {len(kept)} earlier students no longer in the export are kept" if kept else ""))
+    return 0

@@ -1,0 +1,87 @@
+"""A learning platform's files, written as Canvas and Moodle write them, for the tests of make roster, collect and grades.
+
+Canvas: the gradebook export (Grades > Export) and "Download Submissions"; Moodle: the gradebook's plain-text export and
+"Download all submissions". Students: Jane Doe, Ali Khan, Bea Lund, Chen Wu and Dan Orr, who hands in nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import zipfile
+from pathlib import Path
+
+import nbformat
+
+# (first, last, Canvas user id, login)
+CLASS = [("Jane", "Doe", "101", "jdoe"), ("Ali", "Khan", "102", "akhan"), ("Bea", "Lund", "103", "blund"),
+         ("Chen", "Wu", "104", "cwu"), ("Dan", "Orr", "105", "dorr")]
+CANVAS_HEADER = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "Tiny (9001)", "Tiny 2 (9002)",
+                 "Current Score", "Final Score"]
+
+
+def canvas_roster(path: Path) -> Path:
+    """Canvas's gradebook export: a header, the "Points Possible" row, one row per student and the test student."""
+    with open(path, "w", newline="", encoding="utf-8-sig") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(CANVAS_HEADER)
+        writer.writerow(["    Points Possible", "", "", "", "", "1", "1", "(read only)", "(read only)"])
+        for first, last, uid, login in CLASS:
+            writer.writerow([f"{last}, {first}", uid, f"S{uid}", login, "Section 1", "", "", "", ""])
+        writer.writerow(["Student, Test", "999", "", "", "Section 1", "", "", "", ""])
+    return path
+
+
+def moodle_roster(path: Path) -> Path:
+    """Moodle's gradebook export, plain text (CSV)."""
+    with open(path, "w", newline="", encoding="utf-8-sig") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["First name", "Last name", "ID number", "Institution", "Department", "Email address",
+                         "Assignment: Tiny (Real)", "Course total (Real)", "Last downloaded from this course"])
+        for first, last, uid, login in CLASS:
+            writer.writerow([first, last, f"S{uid}", "", "", f"{login}@uni.example", "-", "-", "1764633600"])
+    return path
+
+
+def notebook_bytes(root: Path, lesson: str, answer: str) -> bytes:
+    """The student notebook of `lesson` with `answer` in its gap, as a file's bytes."""
+    nb = nbformat.read(root / "notebooks" / lesson / f"{lesson}.ipynb", as_version=4)
+    nb.cells[0].source = answer
+    return nbformat.writes(nb).encode()
+
+
+def write_zip(path: Path, files: dict[str, bytes]) -> Path:
+    """A zip holding `files` (name inside the zip -> bytes)."""
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return path
+
+
+def canvas_download(root: Path, path: Path, lesson: str = "tiny") -> Path:
+    """Canvas's "Download Submissions" of `lesson`: Jane on time; Ali late; Bea twice (the second, -1, answers right);
+    Chen under another name; a stray file; Dan nothing."""
+    right, wrong = notebook_bytes(root, lesson, "answer = 42"), notebook_bytes(root, lesson, "answer = 41")
+    return write_zip(path, {
+        f"doejane_101_5001_{lesson}.ipynb": right,
+        f"khanali_late_102_5002_{lesson}.ipynb": right,
+        f"lundbea_103_5003_{lesson}.ipynb": wrong,
+        f"lundbea_103_5013_{lesson}-1.ipynb": right,
+        "wuchen_104_5004_Tiny lesson (Chen).ipynb": right,
+        "wuchen_104_5005_notes.txt": b"my notes",
+    })
+
+
+def moodle_download(root: Path, path: Path, lesson: str = "tiny") -> Path:
+    """Moodle's "Download all submissions" in folders: as canvas_download, but Moodle's names and no late mark;
+    a student Moodle knows but the roster does not."""
+    right, wrong = notebook_bytes(root, lesson, "answer = 42"), notebook_bytes(root, lesson, "answer = 41")
+    folder = "{}_{}_assignsubmission_file/"
+    return write_zip(path, {
+        folder.format("Jane Doe", 7001) + f"{lesson}.ipynb": right,
+        folder.format("Ali Khan", 7002) + f"{lesson}.ipynb": right,
+        folder.format("Bea Lund", 7003) + f"{lesson}.ipynb": wrong,
+        folder.format("Bea Lund", 7003) + f"{lesson} (1).ipynb": right,
+        folder.format("Chen Wu", 7004) + "Tiny lesson.ipynb": right,
+        folder.format("Eve Stranger", 7009) + f"{lesson}.ipynb": right,
+        "Bea Lund_7003_onlinetext_/onlinetext.html": b"<p>see my notebook</p>",
+    })
