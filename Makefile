@@ -29,11 +29,11 @@ student-notebooks: $(STAMP) ## maintainers: regenerate notebooks/ from solutions
 
 # Instructors: the nbgrader cycle. The gradebook (gradebook.db) stays in the
 # course root; no target deletes it or a submission.
-student-bundle: $(STAMP) ## instructors: write dist/recsys-course-student.zip, what students get
-	$(COURSE) student-bundle
+student-bundle: $(STAMP) ## instructors: write dist/recsys-course-student.zip, what students get (LESSONS=a,b: only those)
+	$(COURSE) student-bundle $(if $(LESSONS),--lessons "$(LESSONS)")
 
-release: $(STAMP) ## instructors: regenerate notebooks/ and register the lessons in the gradebook
-	$(COURSE) release
+release: $(STAMP) ## instructors: regenerate notebooks/ and register the lessons in the gradebook (LESSON=a,b: only those)
+	$(COURSE) release $(if $(LESSON),--lessons "$(LESSON)")
 
 roster: $(STAMP) ## instructors: import the class list, CSV= Canvas's or Moodle's gradebook export
 	$(COURSE) roster --csv "$(CSV)"

@@ -1,8 +1,8 @@
 """The instructor's steps, one subcommand each (the Makefile's targets call these).
 
     python -m coursetools student-notebooks [--check] [--force]   # notebooks/ from solutions/
-    python -m coursetools student-bundle     # dist/recsys-course-student.zip: what students get
-    python -m coursetools release            # student notebooks + register the lessons in the gradebook
+    python -m coursetools student-bundle [--lessons A,B]  # dist/recsys-course-student.zip: what students get
+    python -m coursetools release [--lessons A,B]  # student notebooks + register the lessons in the gradebook
     python -m coursetools roster --csv EXPORT  # the class list from Canvas's or Moodle's export, into the gradebook
     python -m coursetools collect --lesson L [--zip DOWNLOAD]  # a platform's download (or the hub's exchange) into submitted/
     python -m coursetools autograde [--force] [--student ID] [--assignment LESSON] [--jobs N | --scheduler URL] [--unsandboxed]
@@ -45,7 +45,9 @@ def parser() -> argparse.ArgumentParser:
     notebooks.add_argument("--force", action="store_true", help="overwrite notebooks with local edits")
     bundle = sub.add_parser("student-bundle", help="write dist/recsys-course-student.zip, without solutions or tests")
     bundle.add_argument("--out", type=Path, help="where to write the zip (default: dist/recsys-course-student.zip)")
-    sub.add_parser("release", help="student notebooks, and register the lessons in the gradebook")
+    bundle.add_argument("--lessons", help="only these lessons, comma-separated (default: all)")
+    publish = sub.add_parser("release", help="student notebooks, and register the lessons in the gradebook")
+    publish.add_argument("--lessons", help="only these lessons, comma-separated (default: all)")
     class_list = sub.add_parser("roster", help="import the class list from Canvas's or Moodle's gradebook export")
     class_list.add_argument("--csv", type=Path, required=True, help="the export (CSV)")
     collect = sub.add_parser("collect", help="a platform's download, or the exchange's submissions, into submitted/")
@@ -76,6 +78,11 @@ def platform(root: Path) -> LearningPlatform:
     return LearningPlatform(config=PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config())
 
 
+def names(text: str | None) -> list[str] | None:
+    """Lesson names from "a,b" or "a b" (None for all lessons)."""
+    return [n for n in (text or "").replace(",", " ").split()] or None
+
+
 def main() -> int:
     args = parser().parse_args()
     root = args.root.resolve()
@@ -84,10 +91,10 @@ def main() -> int:
     if args.step == "student-notebooks":
         return student_notebooks(root, check=args.check, force=args.force)
     if args.step == "student-bundle":
-        student_bundle(root, args.out.resolve() if args.out else None)
+        student_bundle(root, args.out.resolve() if args.out else None, names(args.lessons))
         return 0
     if args.step == "release":
-        return release(root)
+        return release(root, names(args.lessons))
     if args.step == "roster":
         return roster(root, args.csv.resolve(), platform(root).name)
     if args.step == "collect":
@@ -110,4 +117,4 @@ if __name__ == "__main__":
     try:
         sys.exit(main())
     except (ValueError, KeyError, FileNotFoundError) as error:  # a bad argument or setting: say which, no traceback
-        sys.exit(f"error: {error}")
+        sys.exit(f"error: {error.args[0] if isinstance(error, KeyError) and error.args else error}")

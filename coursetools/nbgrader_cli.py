@@ -20,6 +20,15 @@ def assignments(root: Path) -> list[str]:
     return sorted(p.name for p in (root / "solutions").iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
+def chosen(root: Path, lessons: list[str] | None) -> list[str]:
+    """`lessons` (default: every lesson of the course), refusing a name the course does not have."""
+    known = assignments(root)
+    unknown = [name for name in lessons or [] if name not in known]
+    if unknown:
+        raise KeyError(f"{', '.join(unknown)}: not a lesson of this course (the lessons are {', '.join(known)})")
+    return lessons or known
+
+
 def nbgrader_env() -> dict[str, str]:
     """This environment with the venv's bin (nbgrader shells out to alembic) first on PATH, and these tools on
     PYTHONPATH (the course's nbgrader_config.py imports the grading sandbox from them)."""

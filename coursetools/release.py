@@ -10,30 +10,31 @@ import tempfile
 from pathlib import Path
 
 from coursetools.grading import course_api, logged
-from coursetools.nbgrader_cli import assignments
+from coursetools.nbgrader_cli import assignments, chosen
 from coursetools.course_secrets import ensure_secret, secret_path
 from coursetools.trusted import CHECKS, lesson_checks
 
 
-def generate(root: Path, dest: Path, register: bool) -> None:
-    """Generate every assignment's student notebooks into `dest`; `register` saves them in the gradebook."""
+def generate(root: Path, dest: Path, register: bool, lessons: list[str]) -> None:
+    """Generate the named lessons' student notebooks into `dest`; `register` saves them in the gradebook."""
     no_db = {} if register else {"SaveCells": {"enabled": False}, "GenerateAssignment": {"no_database": True}}
     api = course_api(root, {"CourseDirectory": {"release_directory": str(dest)}, **no_db})  # no_db: as --no-db
-    for name in assignments(root):
+    for name in lessons:
         log = root / "logs" / "release" / f"{name}.log"
         if not logged(log, lambda: api.generate_assignment(name, force=True, create=register)):
             raise RuntimeError(f"nbgrader could not generate the student notebooks of {name}; see {log}")
 
 
-def notebook_files(folder: Path) -> set[Path]:
-    """Notebook paths below `folder`, relative to it."""
-    return {p.relative_to(folder) for p in folder.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts}
+def notebook_files(folder: Path, lessons: list[str]) -> set[Path]:
+    """The named lessons' notebook paths below `folder`, relative to it."""
+    return {p.relative_to(folder) for p in folder.rglob("*.ipynb")
+            if ".ipynb_checkpoints" not in p.parts and p.relative_to(folder).parts[0] in lessons}
 
 
-def differences(release: Path, fresh: Path) -> list[str]:
-    """Relative paths that differ between a fresh generation and `release`."""
-    ours = notebook_files(release) if release.exists() else set()
-    theirs = notebook_files(fresh)
+def differences(release: Path, fresh: Path, lessons: list[str]) -> list[str]:
+    """Relative paths of the named lessons that differ between a fresh generation and `release`."""
+    ours = notebook_files(release, lessons) if release.exists() else set()
+    theirs = notebook_files(fresh, lessons)
     changed = [p for p in ours & theirs if not filecmp.cmp(release / p, fresh / p, shallow=False)]
     return sorted(str(p) for p in (ours ^ theirs) | set(changed))
 
@@ -50,13 +51,15 @@ def locally_edited(root: Path, paths: list[str]) -> list[str]:
     return [p for p in paths if f"notebooks/{p}" in dirty]
 
 
-def student_notebooks(root: Path, check: bool = False, force: bool = False, register: bool = False) -> int:
-    """Bring notebooks/ in line with solutions/ (or, with `check`, only report the drift)."""
+def student_notebooks(root: Path, check: bool = False, force: bool = False, register: bool = False,
+                      lessons: list[str] | None = None) -> int:
+    """Bring notebooks/ in line with solutions/ (or, with `check`, only report the drift), for the named lessons."""
     release = root / "notebooks"
+    lessons = chosen(root, lessons)
     with tempfile.TemporaryDirectory() as tmp:
         fresh = Path(tmp)
-        generate(root, fresh, register)
-        changed = differences(release, fresh)
+        generate(root, fresh, register, lessons)
+        changed = differences(release, fresh, lessons)
         if check:
             for path in changed:
                 print(f"out of date: notebooks/{path}")
@@ -74,11 +77,12 @@ def student_notebooks(root: Path, check: bool = False, force: bool = False, regi
     return 0
 
 
-def release(root: Path) -> int:
-    """Regenerate the student notebooks, register every lesson in the gradebook, and make each lesson's secret that
-    has none yet (lesson 3's hidden world: a seed and the reference's score there, measured in about a minute)."""
-    status = student_notebooks(root, register=True)
-    for name in assignments(root):
+def release(root: Path, lessons: list[str] | None = None) -> int:
+    """Regenerate the named lessons' student notebooks (default: all), register them in the gradebook, and make each
+    one's secret that has none yet (lesson 3's hidden world: a seed and the reference's score there, about 30 s)."""
+    lessons = chosen(root, lessons)
+    status = student_notebooks(root, register=True, lessons=lessons)
+    for name in lessons:
         checks = lesson_checks(root / "solutions" / name / CHECKS)
         if hasattr(checks, "make_secret"):
             made = not secret_path(root, name).exists()

@@ -6,8 +6,10 @@ from __future__ import annotations
 import csv
 import difflib
 import html
+import io
 import shutil
 import textwrap
+import tokenize
 from pathlib import Path
 
 import nbformat
@@ -25,6 +27,7 @@ from copydetect.utils import highlight_overlap
 NOISE_T = 25
 GUARANTEE_T = 25
 COLUMNS = ["rank", "student_a", "student_b", "similarity", "similarity_a", "similarity_b", "shared_tokens"]
+LAYOUT = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER}
 MARK = ".coursetools-similarity"  # left in the output folder, so that only a folder this module made is ever replaced
 NOTE = ("Similarity is a reason to look at a pair, not proof of copying. Students answering the same short gap alike "
         "is expected; a shared source (the lesson's hints, the documentation, a tutorial), a study group or the "
@@ -43,22 +46,42 @@ def gap_cells(notebook: nbformat.NotebookNode) -> dict[str, str]:
 
 
 def bare(line: str) -> str:
-    """A line without its comment and its spaces, to tell a handed-out line from a student's (`#` in a string is rare)."""
+    """A line without its comment and its spaces (a `#` inside a string is rare in a gap)."""
     return "".join(line.split("#", 1)[0].split())
 
 
-def written_lines(answer: str, stub: str) -> str:
-    """The lines of a gap cell that the student wrote: those not in the handed-out cell (but for comments and spaces)."""
-    lines = answer.splitlines()
-    matcher = difflib.SequenceMatcher(None, [bare(line) for line in stub.splitlines()], [bare(line) for line in lines],
-                                      autojunk=False)
-    kept = [line for tag, _, _, j1, j2 in matcher.get_opcodes() if tag != "equal" for line in lines[j1:j2]]
+def pieces(code: str) -> list[tuple[str, str]]:
+    """The statements and comment lines of `code`, each as (its tokens without comments, its source lines)."""
+    lines, found, words, first = code.splitlines(), [], [], 0
+    for token in tokenize.generate_tokens(io.StringIO(code).readline):
+        if token.type == tokenize.COMMENT and not first:  # a line of its own: a student's comment, or the hint's
+            found.append((token.string.strip(), lines[token.start[0] - 1]))
+        elif token.type == tokenize.NEWLINE and first:  # a statement ends (a reformatted one still has equal tokens)
+            found.append((" ".join(words), "\n".join(lines[first - 1:token.end[0]])))
+            words, first = [], 0
+        elif token.type not in LAYOUT:
+            words.append(token.string)
+            first = first or token.start[0]
+    return found
+
+
+def written_code(answer: str, stub: str) -> str:
+    """What the student wrote in a gap cell: its statements and comments that are not in the handed-out cell, dedented.
+
+    Comparing statements' tokens, not lines, keeps the handed-out code out even where a student reformatted it or
+    commented on it; code that does not tokenise is compared by lines without comments and spaces."""
+    try:
+        given, mine = pieces(stub), pieces(answer)
+    except (tokenize.TokenError, SyntaxError):  # an unclosed bracket or a bad indent: compare lines instead
+        given, mine = ([(bare(line), line) for line in code.splitlines()] for code in (stub, answer))
+    matcher = difflib.SequenceMatcher(None, [key for key, _ in given], [key for key, _ in mine], autojunk=False)
+    kept = [text for tag, _, _, j1, j2 in matcher.get_opcodes() if tag != "equal" for _, text in mine[j1:j2]]
     return textwrap.dedent("\n".join(kept)).strip("\n")
 
 
 def gap_code(gaps: dict[str, str], stubs: dict[str, str]) -> str:
     """One submission's code: what it wrote in each of the release's gaps, in the release's order (missing gap: empty)."""
-    parts = [f"# {grade_id}\n{written_lines(gaps.get(grade_id, ''), stub)}".rstrip() for grade_id, stub in stubs.items()]
+    parts = [f"# {grade_id}\n{written_code(gaps.get(grade_id, ''), stub)}".rstrip() for grade_id, stub in stubs.items()]
     return "\n\n".join(parts) + "\n"
 
 

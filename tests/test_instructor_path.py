@@ -51,6 +51,14 @@ def test_autograde_before_release_says_to_run_make_release(tiny_course):
     assert "Traceback" not in result.stdout + result.stderr
 
 
+def test_release_of_one_lesson_registers_that_lesson_alone(tiny_course):
+    from coursetools.nbgrader_cli import released
+
+    coursetools(tiny_course, "release", "--lessons", "tiny")
+    assert released(tiny_course) == {"tiny"}
+    assert not (tiny_course / "notebooks" / "tiny2").exists()
+
+
 def test_what_cannot_be_graded_is_listed_with_its_fix_and_the_rest_is_graded(released_course):
     root = released_course
     submit(root, "alice", "tiny", "answer = 42")

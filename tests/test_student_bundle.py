@@ -36,6 +36,26 @@ def test_the_bundle_holds_what_a_student_needs(bundle):
     assert all(name.startswith(f"{NAME}/") for name in bundle)
 
 
+def test_the_bundle_says_how_to_hand_in(bundle):
+    readme = bundle[f"{NAME}/README.md"].decode()
+    assert "Validate" in readme and "<!--" not in readme
+    for lesson in ASSIGNMENTS:
+        assert f"- `{lesson}.ipynb`: the file `notebooks/{lesson}/{lesson}.ipynb`" in readme
+
+
+def test_a_bundle_of_some_lessons_holds_those_alone(tmp_path):
+    out = tmp_path / "one.zip"
+    coursetools(ROOT, "student-bundle", "--out", str(out), "--lessons", "lesson1_basics")
+    with zipfile.ZipFile(out) as archive:
+        notebooks = [n for n in archive.namelist() if n.endswith(".ipynb")]
+        readme = archive.read(f"{NAME}/README.md").decode()
+    assert notebooks == [f"{NAME}/notebooks/lesson1_basics/lesson1_basics.ipynb"]
+    assert "`lesson1_basics.ipynb`" in readme and "lesson2_beyond" not in readme and "lesson3" not in readme
+    assert "MOVIELENS_PATH" not in readme, "lesson 2's paragraph goes with lesson 2"
+    wrong = coursetools(ROOT, "student-bundle", "--out", str(out), "--lessons", "lesson9", check=False)
+    assert wrong.returncode != 0 and "error: lesson9: not a lesson of this course" in wrong.stderr
+
+
 def test_the_bundle_holds_no_solution_test_or_hidden_check(bundle):
     names = [name.removeprefix(f"{NAME}/") for name in bundle]
     for part in ("solutions/", "tests/", "coursetools/", "scripts/", "bundle/", "__pycache__", ".ipynb_checkpoints"):
