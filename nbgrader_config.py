@@ -42,6 +42,12 @@ c.CourseDirectory.db_url = (os.environ.get("NBGRADER_DB_URL")
 # Nor are exports or grader's inputs: only the grader writes those, during grading.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "helpers", "*.py", EXPORTS, INPUTS]
 
+# On a JupyterHub, students fetch and submit from JupyterLab's Assignments tab through nbgrader's exchange, a folder
+# that every user of the hub can reach (the README's "On a JupyterHub" says how to set it up); `make collect LESSON=...`
+# without ZIP takes what they submitted, and `nbgrader release_feedback LESSON` hands back the pages.
+c.Exchange.root = os.environ.get("NBGRADER_EXCHANGE", "/srv/nbgrader/exchange")
+c.ExchangeFactory.release_feedback = "coursetools.hub_feedback.ReleaseFeedbackFromAutograded"
+
 # Each solution region becomes this stub in the student notebook.
 c.ClearSolutions.code_stub = {
     "python": '### implement here\nraise NotImplementedError("Fill in this gap.")'

@@ -30,7 +30,8 @@ def student_names(root: Path) -> dict[str, str]:
     from nbgrader.api import Gradebook
 
     with Gradebook(gradebook_url(root)) as gradebook:
-        return {s.id: " ".join(filter(None, [s.first_name, s.last_name, f"({s.id})"])) for s in gradebook.students}
+        names = {s.id: " ".join(filter(None, [s.first_name, s.last_name])) for s in gradebook.students}
+    return {student: f"{name} ({student})" if name else student for student, name in names.items()}
 
 
 def upload_zip(root: Path, lesson: str) -> Path | None:

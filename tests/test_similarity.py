@@ -17,14 +17,17 @@ from coursetools.similarity import similarity
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSON = "lesson1_basics"
-HONEST = 0.3  # measured 0.0 for the two authors' honest answers; 0.63 when the handed-out code in the gaps counts
-COPY = 0.8  # measured 1.0 for the exact and the renamed copy
+# Measured: the two authors' honest answers 0.0 (0.63 if whole gap cells were compared, handed-out code included; 0.66
+# in test 2 if the handed-out code were taken out line by line; 0.35 with a k-gram of 12); both copies 1.0.
+HONEST = 0.3
+COPY = 0.8
 
 
 def solution_answers() -> dict[str, str]:
     """Author 1: the text between ### BEGIN SOLUTION and ### END SOLUTION of each gap in the solution notebook."""
     nb = nbformat.read(ROOT / "solutions" / LESSON / f"{LESSON}.ipynb", as_version=4)
-    found = {cell.metadata["nbgrader"]["grade_id"]: re.search(r"### BEGIN SOLUTION\n(.*?)\n\s*### END", cell.source, re.S)
+    found = {cell.metadata["nbgrader"]["grade_id"]: re.search(r"### BEGIN SOLUTION\n(.*?)\n\s*### END", cell.source,
+                                                              re.S)
              for cell in nb.cells if cell.metadata.get("nbgrader", {}).get("solution")}
     return {grade_id: textwrap.dedent(match.group(1)) for grade_id, match in found.items()}
 
@@ -139,8 +142,8 @@ def report(tmp_path_factory) -> Path:
 def test_copies_rank_first_and_honest_answers_score_low(report):
     rows = pairs(report)
     assert len(rows) == 6
-    exact, renamed, honest = rows[frozenset({"alice", "carol"})], rows[frozenset({"bob", "dave"})], rows[
-        frozenset({"alice", "bob"})]
+    exact, renamed = rows[frozenset({"alice", "carol"})], rows[frozenset({"bob", "dave"})]
+    honest = rows[frozenset({"alice", "bob"})]
     assert {exact["rank"], renamed["rank"]} == {"1", "2"}
     assert float(exact["similarity"]) >= COPY and float(renamed["similarity"]) >= COPY
     others = [row for pair, row in rows.items() if pair not in ({"alice", "carol"}, {"bob", "dave"})]
