@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 PYTEST_JOBS ?= 2
 COURSE := $(BIN)/python -m coursetools
 
-.PHONY: help test outputs student-notebooks student-bundle release roster collect autograde feedback grades leaderboard clean-venv
+.PHONY: help test outputs student-notebooks student-bundle release roster collect autograde feedback grades similarity leaderboard clean-venv
 
 help: ## list the targets, one line each
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -51,6 +51,9 @@ feedback: $(STAMP) ## instructors: write feedback/<student>/<lesson>/<lesson>.ht
 
 grades: $(STAMP) ## instructors: write grades.csv, one row per student and lesson (FORMAT=canvas|moodle: the platform's import file)
 	$(COURSE) grades $(if $(FORMAT),--format $(FORMAT))
+
+similarity: $(STAMP) ## instructors: similarity/LESSON/report.html and pairs.csv, every pair of LESSON='s submissions ranked by shared gap code
+	$(COURSE) similarity --lesson "$(LESSON)"
 
 leaderboard: $(STAMP) ## instructors: write leaderboard.csv and .html, the challenge ranked by hidden Recall@20
 	$(COURSE) leaderboard

@@ -8,6 +8,7 @@
     python -m coursetools autograde [--force] [--student ID] [--assignment LESSON] [--jobs N | --scheduler URL] [--unsandboxed]
     python -m coursetools feedback           # feedback/<student>/<lesson>/<lesson>.html, hidden tests removed
     python -m coursetools grades [--format canvas|moodle]  # grades.csv, or the platform's gradebook import file
+    python -m coursetools similarity --lesson L  # similarity/<lesson>/report.html and pairs.csv: pairs of submissions by shared gap code
     python -m coursetools leaderboard        # leaderboard.csv and .html: the challenge ranked by hidden Recall@20
 
 Every step runs nbgrader in the course root (--root, default: the current
@@ -28,6 +29,7 @@ from coursetools.collect import from_exchange, from_zip
 from coursetools.platform_grades import platform_grades
 from coursetools.platforms import LearningPlatform
 from coursetools.roster import roster
+from coursetools.similarity import similarity
 from coursetools.bundle import student_bundle
 from coursetools.export import feedback, grades
 from coursetools.leaderboard import leaderboard
@@ -67,6 +69,8 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument("--out", type=Path, help="where to write it (default: grades.csv, or grades-FORMAT.csv)")
     export.add_argument("--format", choices=["canvas", "moodle"],
                         help="the learning platform's gradebook import format instead of nbgrader's columns")
+    alike = sub.add_parser("similarity", help="rank every pair of a lesson's submissions by the gap-cell code they share")
+    alike.add_argument("--lesson", required=True, help="the lesson whose submissions (in submitted/) to compare")
     sub.add_parser("leaderboard", help="rank the autograded challenge submissions by their hidden Recall@20")
     return main
 
@@ -104,6 +108,8 @@ def main() -> int:
                          sandboxed=not args.unsandboxed)
     if args.step == "feedback":
         return feedback(root)
+    if args.step == "similarity":
+        return similarity(root, args.lesson)
     if args.step == "leaderboard":
         return leaderboard(root)
     out = root / (args.out or (f"grades-{args.format}.csv" if args.format else "grades.csv"))

@@ -97,7 +97,7 @@ def known_lessons(root: Path) -> list[str]:
 def fresh_folder(out: Path) -> None:
     """Empty `out` of a previous report, refusing a folder that this module did not make."""
     if out.exists() and any(out.iterdir()) and not (out / MARK).is_file():
-        raise FileExistsError(f"{out} holds files that are not a similarity report: choose another folder")
+        raise ValueError(f"{out} holds files that are not a similarity report: choose another folder")
     for name in ("code", "boilerplate"):
         shutil.rmtree(out / name, ignore_errors=True)
     (out / "code").mkdir(parents=True)

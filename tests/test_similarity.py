@@ -209,6 +209,6 @@ def test_replaces_only_its_own_report(tmp_path):
     mine = tmp_path / "notes"
     mine.mkdir()
     (mine / "notes.txt").write_text("the instructor's")
-    with pytest.raises(FileExistsError):
+    with pytest.raises(ValueError):
         similarity(root, LESSON, out=mine)
     assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]
