@@ -50,8 +50,8 @@ def test_release_fetch_submit_collect_grade_and_feedback_through_the_exchange(re
     homes = {name: tmp_path / name for name in ("alice", "bob")}
     for name, home in homes.items():
         home.mkdir()
-        assert "tiny" in run(home, exchange, "list", student=name)
         run(home, exchange, "fetch_assignment", "tiny", student=name)
+    assert "tiny" in run(homes["bob"], exchange, "list", student="bob")  # what the Assignments tab shows
     answer(homes["alice"], "answer = 42")
     run(homes["alice"], exchange, "submit", "tiny", student="alice")
     answer(homes["bob"], "answer = 41")
