@@ -29,7 +29,6 @@ from coursetools.collect import from_exchange, from_zip
 from coursetools.platform_grades import platform_grades
 from coursetools.platforms import LearningPlatform
 from coursetools.roster import roster
-from coursetools.similarity import similarity
 from coursetools.bundle import student_bundle
 from coursetools.export import feedback, grades
 from coursetools.leaderboard import leaderboard
@@ -109,6 +108,8 @@ def main() -> int:
     if args.step == "feedback":
         return feedback(root)
     if args.step == "similarity":
+        from coursetools.similarity import similarity  # copydetect takes most of a second to import
+
         return similarity(root, args.lesson)
     if args.step == "leaderboard":
         return leaderboard(root)
