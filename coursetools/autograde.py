@@ -19,7 +19,7 @@ from coursetools.submissions import Problem, Submission, find_submissions, sha25
 from coursetools.course_secrets import SECRETS, secret_path
 from coursetools.trusted import CHECKS, FIGURES, lesson_checks
 
-RECORD = Path("autograded") / ".submission-hashes.json"  # student/lesson -> sha256 of the notebook last graded
+RECORD = Path("autograded") / ".submission-hashes.json"  # student/lesson -> sha256 of the notebook (and timestamp.txt) last graded
 PENDING = "pending"  # in the record while a submission is being graded: a run that stopped midway leaves it
 
 

@@ -2,8 +2,10 @@
 
 Each run works in its own folder, downloads/<lesson>/<time>/: the zip as given (archive/), nbgrader's zip_collect
 unpacks it (extracted/) and collects it (collected/), with coursetools/collector.py deciding which file is whose.
-Only then is submitted/ changed: a new submission is added, a changed one replaces the old, which moves to
-archive/submitted/<student>/<lesson>/<time>/ first, and an unchanged one is left alone. Nothing is deleted.
+Only then is submitted/ changed: a new submission is added, a changed notebook replaces the old, whose folder moves
+to archive/submitted/<student>/<lesson>/<time>/ first, and an unchanged notebook is left alone with its timestamp.txt
+(which the instructor may have corrected). A notebook older than the one collected before (a lower Canvas submission
+id) is not collected. Nothing is deleted.
 """
 
 from __future__ import annotations
@@ -34,20 +36,24 @@ def due_date(root: Path, lesson: str):
             raise KeyError(f"{lesson} is not released yet: run make release LESSON={lesson} first") from None
 
 
-def same_folder(a: Path, b: Path) -> bool:
-    """Whether two submission folders hold the same files with the same bytes."""
-    names = sorted(p.name for p in a.iterdir()), sorted(p.name for p in b.iterdir())
+def same_work(a: Path, b: Path) -> bool:
+    """Whether two submission folders hold the same files with the same bytes, timestamp.txt aside."""
+    names = [sorted(p.name for p in folder.iterdir() if p.name != "timestamp.txt") for folder in (a, b)]
     return names[0] == names[1] and all(filecmp.cmp(a / n, b / n, shallow=False) for n in names[0])
 
 
-def install(root: Path, staged: Path, lesson: str, stamp: str) -> dict[str, list[str]]:
-    """Move each staged <student>/<lesson>/ into submitted/, archiving what it replaces; who was added, replaced, kept."""
-    done: dict[str, list[str]] = {"added": [], "replaced": [], "unchanged": []}
+def install(root: Path, staged: Path, lesson: str, stamp: str, older: set[str]) -> dict[str, list[str]]:
+    """Move each staged <student>/<lesson>/ into submitted/, archiving what it replaces, except `older` ones; who was
+    added, replaced, unchanged or kept since this download's file is older."""
+    done: dict[str, list[str]] = {"added": [], "replaced": [], "unchanged": [], "older": []}
     for folder in sorted(staged.glob(f"*/{lesson}")):
         student = folder.parent.name
         target = root / "submitted" / student / lesson
-        if target.exists() and same_folder(folder, target):
+        if target.exists() and same_work(folder, target):
             done["unchanged"].append(student)
+            continue
+        if target.exists() and student in older:
+            done["older"].append(student)
             continue
         if target.exists():
             keep = root / "archive" / "submitted" / student / lesson / stamp
@@ -58,6 +64,8 @@ def install(root: Path, staged: Path, lesson: str, stamp: str) -> dict[str, list
             done["added"].append(student)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copytree(folder, target)
+        for path in target.iterdir():  # a zip's own modes can be 0600: the course's other graders (its group) read it
+            path.chmod(0o640)
     return done
 
 
@@ -102,13 +110,21 @@ def from_zip(root: Path, download: Path, lesson: str) -> int:
         print(f"nbgrader zip_collect failed; see {log.relative_to(root)}")
         return 1
     decisions = json.loads((folder / "decisions.json").read_text())
-    done = install(root, folder / "collected", lesson, stamp)
-    (root / "collected").mkdir(exist_ok=True)
-    shutil.copy(folder / "decisions.json", root / "collected" / f"{lesson}.json")  # what make feedback's zip names
-    text = report(root, lesson, decisions, done, members, bool(due), relative)
+    record = root / "collected" / f"{lesson}.json"
+    before = {d["student"]: d for d in json.loads(record.read_text())} if record.is_file() else {}
+    older = {d["student"] for d in decisions["collected"]
+             if d["student"] in before and before[d["student"]].get("order", [0, 0]) > d["order"]}
+    done = install(root, folder / "collected", lesson, stamp, older)
+    kept = set(done["older"])
+    by_hand = [d for d in decisions["ambiguous"] if (root / "submitted" / d["student"] / lesson).is_dir()]
+    now = {d["student"]: d for d in decisions["collected"] + by_hand if d["student"] not in kept}
+    record.parent.mkdir(exist_ok=True)
+    record.write_text(json.dumps(list((before | now).values()), indent=1))  # whose file is whose: make feedback's zip
+    text = report(root, lesson, decisions, done, members, "zip" if due else "", relative)
     (folder / "report.txt").write_text(text)
     print(text, end="")
-    return 1 if decisions["ambiguous"] or decisions["unknown"] else 0
+    failed = [d for d in decisions["ambiguous"] if d not in by_hand] + decisions["unknown"] + decisions["same_name"]
+    return 1 if failed else 0
 
 
 def from_exchange(root: Path, lesson: str) -> int:
@@ -116,21 +132,34 @@ def from_exchange(root: Path, lesson: str) -> int:
     check_lesson(root, lesson)
     members = read_roster(root) if (root / "roster.csv").is_file() else []
     due = due_date(root, lesson)
+    api = course_api(root)
+    exchange = Path(api.config.Exchange.root)
+    inbound = exchange / api.config.CourseDirectory.course_id / "inbound"
+    if not exchange.is_dir():
+        raise FileNotFoundError(f"no exchange folder {exchange}: make it as the README's \"On a JupyterHub\" says, or "
+                                "set NBGRADER_EXCHANGE to the hub's; for a platform's download, give ZIP=")
+    if not inbound.is_dir():
+        raise FileNotFoundError(f"nothing was released to the exchange {exchange} yet: run "
+                                f".venv/bin/nbgrader release_assignment {lesson} first")
     folder, stamp = run_folder(root, lesson)
     relative = folder.relative_to(root)
     api = course_api(root, {"CourseDirectory": {"submitted_directory": f"{relative}/collected"}})
     result = api.collect(lesson, update=True)
-    (root / "logs" / "collect").mkdir(parents=True, exist_ok=True)
-    (root / "logs" / "collect" / f"{lesson}-{stamp}.log").write_text(result.get("log", "") + result.get("error", ""))
+    log = root / "logs" / "collect" / f"{lesson}-{stamp}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text(result.get("log", "") + result.get("error", ""))
     if not result["success"]:
-        print(f"nbgrader collect failed: {result.get('error', '')[-500:]}")
+        print(f"nbgrader collect failed; see {log.relative_to(root)}")
         return 1
     staged = folder / "collected"
     students = sorted(p.parent.name for p in staged.glob(f"*/{lesson}"))
     decisions = {"collected": [{"student": s, "file": f"{s}/{lesson}", "late": is_late(staged / s / lesson, due),
                                 "misnamed": False} for s in students]}
-    done = install(root, staged, lesson, stamp)
-    text = report(root, lesson, decisions, done, members, bool(due), relative)
+    done = install(root, staged, lesson, stamp, older=set())
+    text = report(root, lesson, decisions, done, members, "exchange" if due else "", relative)
+    strangers = sorted(set(students) - {m.id for m in members}) if members else []
+    if strangers:
+        text += f"  collected, though not on the roster: {', '.join(strangers)}\n"
     (folder / "report.txt").write_text(text)
     print(text, end="")
     return 0
@@ -144,28 +173,47 @@ def is_late(folder: Path, due) -> bool:
     return bool(due and stamp.is_file() and parse_utc(stamp.read_text().strip()) > due)
 
 
-def report(root: Path, lesson: str, decisions: dict, done: dict, members: list, has_due: bool, folder: Path) -> str:
+LATE = {"zip": "; timestamp.txt is one second after the due date (the download says late, not by how much)",
+        "exchange": "; timestamp.txt holds the time the exchange recorded",
+        "": "; the lesson has no due date, so no penalty applies: set one with nbgrader db assignment add {lesson} "
+            "--duedate=..., then make collect again"}
+
+
+def report(root: Path, lesson: str, decisions: dict, done: dict, members: list, source: str, folder: Path) -> str:
     """The run's report: collected, late, resubmitted, misnamed, unknown, and who on the roster handed in nothing."""
-    lines = [f"{lesson}: collected {len(decisions['collected'])} ({len(done['added'])} new, {len(done['replaced'])} "
-             f"replacing an earlier collect, kept in archive/submitted/; {len(done['unchanged'])} unchanged)"]
-    late = [d["student"] for d in decisions["collected"] if d["late"]]
+    lines = [f"{lesson}: collected {len(decisions['collected']) - len(done['older'])} ({len(done['added'])} new, "
+             f"{len(done['replaced'])} replacing an earlier collect, kept in archive/submitted/; "
+             f"{len(done['unchanged'])} unchanged)"]
+    if done["replaced"]:
+        lines.append(f"  replaced: {', '.join(done['replaced'])}")
+    for student in done["older"]:
+        lines.append(f"  NOT replaced: {student}'s file in this download is older than the one collected before, "
+                     "which is kept (is this an older download?)")
+    late = [d["student"] for d in decisions["collected"] if d["late"] and d["student"] not in done["older"]]
     if late:
-        lines.append(f"  late ({len(late)}): {', '.join(late)}" + (
-            "; timestamp.txt is one second after the due date (the download says late, not by how much)" if has_due
-            else "; the lesson has no due date, so no penalty applies: set one with nbgrader db assignment add "
-                 f"{lesson} --duedate=..., then make collect again"))
+        lines.append(f"  late ({len(late)}): {', '.join(late)}" + LATE[source].format(lesson=lesson))
     for d in decisions.get("superseded", []):
         lines.append(f"  resubmitted: {d['student']}: {d['winner']} is graded; {d['file']} is kept, not graded")
     for d in decisions["collected"]:
         if d["misnamed"]:
             lines.append(f"  misnamed, matched: {d['file']} is {d['student']}'s only notebook, collected as {lesson}.ipynb")
     for d in decisions.get("ambiguous", []):
-        lines.append(f"  misnamed, NOT collected: {d['student']} handed in {d['files']}, none named {lesson}.ipynb\n"
-                     f"    fix: copy the right one from {folder}/extracted/ to "
-                     f"submitted/{d['student']}/{lesson}/{lesson}.ipynb")
+        target = f"submitted/{d['student']}/{lesson}/{lesson}.ipynb"
+        if (root / target).is_file():
+            lines.append(f"  several notebooks, none named {lesson}.ipynb: {d['student']}; {target}, put there by "
+                         "hand, is kept")
+        else:
+            lines.append(f"  misnamed, NOT collected: {d['student']} handed in {d['files']}, none named "
+                         f"{lesson}.ipynb\n    fix: copy the right one from {folder}/extracted/ to {target}")
+    for d in decisions.get("same_name", []):
+        lines.append(f"  NOT collected: {d['file']}: {', '.join(d['students'])} on the roster are all named "
+                     f"{d['name']!r}, and the download names no other id\n    fix: copy it by hand to "
+                     f"submitted/<the right one>/{lesson}/{lesson}.ipynb")
     for d in decisions.get("unknown", []):
         lines.append(f"  NOT collected: {d['file']}: {d['platform']!r} is not on the roster\n"
                      "    fix: export the class list again, make roster CSV=<export>, then make collect again")
+    for name in decisions.get("test_student", []):
+        lines.append(f"  skipped: {name} (Canvas's Test Student)")
     for name in decisions.get("not_notebooks", []):
         lines.append(f"  skipped: {name} (not a notebook)")
     for name in decisions.get("not_named", []):
@@ -174,5 +222,6 @@ def report(root: Path, lesson: str, decisions: dict, done: dict, members: list, 
     missing = sorted(m.id for m in members if m.id not in handed_in)
     if missing:
         lines.append(f"  on the roster, nothing handed in ({len(missing)}): {', '.join(missing)}")
-    lines.append(f"  this run's files: {folder}/ (report.txt, the zip, every file unpacked)")
+    what = "the zip, every file unpacked" if (root / folder / "archive").is_dir() else "what was collected"
+    lines.append(f"  this run's files: {folder}/ (report.txt, {what})")
     return "\n".join(lines) + "\n"

@@ -21,6 +21,11 @@ from coursetools.platforms import Download, LearningPlatform, parse
 from coursetools.roster import read_roster
 
 
+def folded(name: str) -> str:
+    """A full name for matching: case and runs of spaces do not count."""
+    return " ".join(name.casefold().split())
+
+
 class PlatformCollector(FileNameCollectorPlugin):
     """Collect a Canvas or Moodle download (or another platform's, see coursetools/platforms.py)."""
 
@@ -40,12 +45,11 @@ class PlatformCollector(FileNameCollectorPlugin):
         platform = LearningPlatform(parent=self)
         pattern, key = platform.pattern(), platform.key()
         members = read_roster(Path(app.coursedir.root))
-        if key == "platform_id":
-            index = {m.platform_user_id: m.id for m in members}
-        else:  # Moodle: the full name, the only id its download shares with the roster
-            index = {" ".join(m.full_name.casefold().split()): m.id for m in members}
+        index: dict[str, list[str]] = {}
+        for m in members:  # Moodle: the full name, the only id its download shares with the roster
+            index.setdefault(m.platform_user_id if key == "platform_id" else folded(m.full_name), []).append(m.id)
         report: dict[str, list] = {"collected": [], "superseded": [], "unknown": [], "not_named": [], "ambiguous": [],
-                                   "not_notebooks": []}
+                                   "not_notebooks": [], "same_name": [], "test_student": []}
         by_student: dict[str, list[Download]] = {}
         for path in sorted(p for p in extracted.rglob("*") if p.is_file()):
             relative = path.relative_to(extracted).as_posix()
@@ -55,22 +59,27 @@ class PlatformCollector(FileNameCollectorPlugin):
             elif not found.file.endswith(".ipynb"):
                 report["not_notebooks"].append(relative)
             else:
-                student = index.get(found.student if key == "platform_id" else found.student.casefold())
-                if student is None:
-                    report["unknown"].append({"file": relative, "platform": found.student})
+                students = index.get(found.student if key == "platform_id" else folded(found.student), [])
+                if len(students) == 1:
+                    by_student.setdefault(students[0], []).append(found)
+                elif students:  # two students of the roster go by this name: the file could be either's
+                    report["same_name"].append({"file": relative, "name": found.student, "students": students})
+                elif key == "platform_id" and found.name == "studenttest":  # Canvas's Test Student ("Student, Test")
+                    report["test_student"].append(relative)
                 else:
-                    by_student.setdefault(student, []).append(found)
+                    report["unknown"].append({"file": relative, "platform": found.student})
         winners = {}
         for student, files in sorted(by_student.items()):
             named = [f for f in files if f.base == f"{lesson}.ipynb"]
             candidates = named or (files if len({f.base for f in files}) == 1 else [])
             if not candidates:
-                report["ambiguous"].append({"student": student, "files": [f.path for f in files]})
+                report["ambiguous"].append({"student": student, "files": [f.path for f in files],
+                                            "prefix": max(files, key=lambda f: f.order).prefix})
                 continue
             newest = max(candidates, key=lambda f: (f.version, f.order, f.path))
             report["collected"].append({"student": student, "file": newest.path, "late": newest.late,
                                         "misnamed": newest.base != f"{lesson}.ipynb", "prefix": newest.prefix,
-                                        "participant": newest.participant})
+                                        "order": [newest.order, newest.version]})
             report["superseded"] += [{"student": student, "file": f.path, "winner": newest.path}
                                      for f in files if f is not newest]
             answer = {"student_id": student, "file_id": f"{lesson}.ipynb"}

@@ -40,7 +40,7 @@ def upload_zip(root: Path, lesson: str) -> Path | None:
     record = root / "collected" / f"{lesson}.json"
     if not record.is_file():
         return None
-    prefixes = {d["student"]: d["prefix"] for d in json.loads(record.read_text())["collected"] if d.get("prefix")}
+    prefixes = {d["student"]: d["prefix"] for d in json.loads(record.read_text()) if d.get("prefix")}
     pages = {s: root / "feedback" / s / lesson / f"{lesson}.html" for s in prefixes}
     out = root / "feedback-upload" / f"{lesson}.zip"
     out.parent.mkdir(exist_ok=True)

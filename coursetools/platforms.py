@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from traitlets import Dict, Enum, Unicode
 from traitlets.config import Configurable
 
-# Canvas's "Download Submissions": <sortable name, lower case, letters only>_[late_]<user id>_<submission id>_<file>,
-# where Canvas appends -1, -2 ... to a file the student uploaded again under the same name.
-CANVAS = r"^(?:.*/)?(?P<name>[a-z0-9]+)_(?P<late>late_)?(?P<platform_id>\d+)_(?P<order>\d+)_(?P<file>[^/]+)$"
+# Canvas's "Download Submissions": <sortable name: lower case, its word characters only ("müllerjörg")>_[LATE_]<user
+# id>_<submission id>_<file>, where Canvas appends -1, -2 ... to a file the student uploaded again under the same name.
+CANVAS = r"^(?:.*/)?(?P<name>[^\W_]+)_(?P<late>(?i:late)_)?(?P<platform_id>\d+)_(?P<order>\d+)_(?P<file>[^/]+)$"
 # Moodle's "Download all submissions": <full name>_<participant id>_assignsubmission_file_<file>, or the same prefix as
 # a folder holding the files ("Download submissions in folders"). Moodle puts spaces for underscores in the name.
 MOODLE = r"^(?:.*/)?(?P<name>[^/_]+)_(?P<participant>\d+)_assignsubmission_file(?:_|/)(?P<file>[^/]+)$"
@@ -69,6 +69,7 @@ class Download:
     """One file of a platform's download, as its name describes it."""
 
     path: str  # inside the download
+    name: str  # the student's name as the file gives it ("" where it gives none)
     student: str  # the platform's user id or the student's full name, whichever the pattern gives
     file: str  # the name the student gave it
     late: bool
@@ -101,6 +102,6 @@ def parse(pattern: re.Pattern, key: str, path: str) -> Download | None:
     if prefix == "" and "/" in found.group(0):  # Moodle's folder form: the folder's name is the prefix
         prefix = found.group(0)[:name_start].rstrip("/").rsplit("/", 1)[-1] + "_"
     order = groups.get("order") or "0"
-    return Download(path=path, student=" ".join(student.split()), file=groups["file"], late=bool(groups.get("late")),
+    return Download(path=path, name=groups.get("name") or "", student=" ".join(student.split()), file=groups["file"], late=bool(groups.get("late")),
                     order=int(order) if order.isdigit() else 0, prefix=prefix,
                     participant=groups.get("participant") or "")

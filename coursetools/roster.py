@@ -57,7 +57,7 @@ def canvas_member(row: dict) -> Member:
     """A student from a row of Canvas's gradebook export ("Doe, Jane" in Student)."""
     last, _, first = (part.strip() for part in row["Student"].partition(","))
     login = row.get("SIS Login ID") or ""
-    return Member(id=safe_id(login) or f"canvas{row['ID']}", platform="canvas", platform_user_id=row["ID"].strip(),
+    return Member(id=safe_id(login.split("@")[0]) or f"canvas{row['ID']}", platform="canvas", platform_user_id=row["ID"].strip(),
                   sis_user_id=row.get("SIS User ID") or "", login=login, first_name=first, last_name=last, full_name=f"{first} {last}".strip(),
                   sortable_name=row["Student"].strip(), email="", section=row.get("Section") or "")
 
@@ -72,12 +72,24 @@ def moodle_member(row: dict) -> Member:
                   sortable_name=f"{last}, {first}", email=email, section="")
 
 
+def export_rows(path: Path) -> list[dict]:
+    """The rows of an export, whether it was saved as UTF-8 or by a spreadsheet (cp1252), with commas, semicolons or
+    tabs."""
+    if path.is_dir() or not path.exists():
+        raise FileNotFoundError(f"CSV={path}: no such file (give the platform's export: make roster CSV=path/to/export.csv)")
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")
+    first = text.split("\n", 1)[0]
+    delimiter = max(",;\t", key=first.count)
+    return list(csv.DictReader(text.splitlines(), delimiter=delimiter))
+
+
 def read_export(path: Path) -> tuple[list[Member], list[str]]:
     """The students of a platform's export, and its grade columns (the platform's names for the assignments)."""
-    if not path.is_file():
-        raise FileNotFoundError(f"no roster export at {path}")
-    with open(path, newline="", encoding="utf-8-sig") as fh:
-        rows = list(csv.DictReader(fh))
+    rows = export_rows(path)
     header = list(rows[0]) if rows else []
     platform = detect(header)
     make = canvas_member if platform == "canvas" else moodle_member
@@ -87,6 +99,11 @@ def read_export(path: Path) -> tuple[list[Member], list[str]]:
     duplicates = sorted({m.id for m in members if [n.id for n in members].count(m.id) > 1})
     if duplicates:
         raise ValueError(f"two students of {path.name} would get the same id {duplicates}: give them distinct logins")
+    if platform == "moodle":
+        names = [" ".join(m.full_name.casefold().split()) for m in members]
+        for name in sorted({n for n in names if names.count(n) > 1}):
+            print(f"note: {names.count(name)} students are named {name!r}; Moodle's download names students by full "
+                  "name alone, so make collect leaves their files for you to place by hand")
     return members, [h for h in header if h and h not in NOT_GRADES and not h.endswith(("Score", "Points", "Grade"))
                      and not h.startswith("Course total")]
 

@@ -37,9 +37,10 @@ class Problem:
         return f"{self.where}: {self.why}\n    fix: {self.fix}"
 
 
-def sha256(path: Path) -> str:
-    """The sha256 of a file's bytes."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def sha256(notebook: Path) -> str:
+    """The sha256 of a submitted notebook's bytes and of its timestamp.txt, if any (a corrected time is a change)."""
+    stamp = notebook.parent / "timestamp.txt"
+    return hashlib.sha256(notebook.read_bytes() + (b"\0" + stamp.read_bytes() if stamp.is_file() else b"")).hexdigest()
 
 
 def _visible(folder: Path) -> list[Path]:

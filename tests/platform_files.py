@@ -1,7 +1,7 @@
 """A learning platform's files, written as Canvas and Moodle write them, for the tests of make roster, collect and grades.
 
 Canvas: the gradebook export (Grades > Export) and "Download Submissions"; Moodle: the gradebook's plain-text export and
-"Download all submissions". Students: Jane Doe, Ali Khan, Bea Lund, Chen Wu and Dan Orr, who hands in nothing.
+"Download all submissions". Students: Jane Doe, Ali Khan, Bea Lund, Chen Wu, Jörg Müller and Dan Orr, who hands in nothing.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import nbformat
 
 # (first, last, Canvas user id, login)
 CLASS = [("Jane", "Doe", "101", "jdoe"), ("Ali", "Khan", "102", "akhan"), ("Bea", "Lund", "103", "blund"),
-         ("Chen", "Wu", "104", "cwu"), ("Dan", "Orr", "105", "dorr")]
+         ("Chen", "Wu", "104", "cwu"), ("Dan", "Orr", "105", "dorr"), ("Jörg", "Müller", "106", "jmueller")]
 CANVAS_HEADER = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "Tiny (9001)", "Tiny 2 (9002)",
                  "Current Score", "Final Score"]
 
@@ -31,14 +31,16 @@ def canvas_roster(path: Path) -> Path:
     return path
 
 
-def moodle_roster(path: Path) -> Path:
-    """Moodle's gradebook export, plain text (CSV)."""
+def moodle_roster(path: Path, extra: tuple = ()) -> Path:
+    """Moodle's gradebook export, plain text (CSV), with `extra` students (first, last, login) too."""
     with open(path, "w", newline="", encoding="utf-8-sig") as fh:
         writer = csv.writer(fh)
         writer.writerow(["First name", "Last name", "ID number", "Institution", "Department", "Email address",
                          "Assignment: Tiny (Real)", "Course total (Real)", "Last downloaded from this course"])
         for first, last, uid, login in CLASS:
             writer.writerow([first, last, f"S{uid}", "", "", f"{login}@uni.example", "-", "-", "1764633600"])
+        for first, last, login in extra:
+            writer.writerow([first, last, "", "", "", f"{login}@uni.example", "-", "-", "1764633600"])
     return path
 
 
@@ -58,12 +60,14 @@ def write_zip(path: Path, files: dict[str, bytes]) -> Path:
 
 
 def canvas_download(root: Path, path: Path, lesson: str = "tiny") -> Path:
-    """Canvas's "Download Submissions" of `lesson`: Jane on time; Ali late; Bea twice (the second, -1, answers right);
-    Chen under another name; a stray file; Dan nothing."""
+    """Canvas's "Download Submissions" of `lesson`: Jane and Jörg on time; Ali late; Bea twice (the second, -1, answers
+    right); Chen under another name; a stray file; Canvas's Test Student; Dan nothing."""
     right, wrong = notebook_bytes(root, lesson, "answer = 42"), notebook_bytes(root, lesson, "answer = 41")
     return write_zip(path, {
         f"doejane_101_5001_{lesson}.ipynb": right,
-        f"khanali_late_102_5002_{lesson}.ipynb": right,
+        f"khanali_LATE_102_5002_{lesson}.ipynb": right,
+        f"müllerjörg_106_5006_{lesson}.ipynb": right,
+        f"studenttest_999_5099_{lesson}.ipynb": right,
         f"lundbea_103_5003_{lesson}.ipynb": wrong,
         f"lundbea_103_5013_{lesson}-1.ipynb": right,
         "wuchen_104_5004_Tiny lesson (Chen).ipynb": right,
@@ -83,5 +87,6 @@ def moodle_download(root: Path, path: Path, lesson: str = "tiny") -> Path:
         folder.format("Bea Lund", 7003) + f"{lesson} (1).ipynb": right,
         folder.format("Chen Wu", 7004) + "Tiny lesson.ipynb": right,
         folder.format("Eve Stranger", 7009) + f"{lesson}.ipynb": right,
+        folder.format("Ana Li", 7010) + f"{lesson}.ipynb": right,
         "Bea Lund_7003_onlinetext_/onlinetext.html": b"<p>see my notebook</p>",
     })

@@ -13,7 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from coursetools.collect import from_zip
+from coursetools.collect import from_exchange, from_zip
 from coursetools.nbgrader_cli import nbgrader_env
 from coursetools.roster import roster
 from notebook_tools import coursetools
@@ -45,13 +45,14 @@ def test_canvas_download_to_grades_and_feedback(released_course, tmp_path):
     collected = coursetools(root, "collect", "--lesson", "tiny", "--zip", str(canvas_download(root, tmp_path / "s.zip")))
     report = collected.stdout
     submitted = root / "submitted"
-    assert sorted(p.name for p in submitted.iterdir()) == ["akhan", "blund", "cwu", "jdoe"]
+    assert sorted(p.name for p in submitted.iterdir()) == ["akhan", "blund", "cwu", "jdoe", "jmueller"]
     assert gap(submitted / "blund/tiny/tiny.ipynb") == "answer = 42", "the newer resubmission (-1) must win"
     assert "resubmitted: blund: s/lundbea_103_5013_tiny-1.ipynb is graded" in report
     assert "lundbea_103_5003_tiny.ipynb is kept, not graded" in report
     assert "misnamed, matched: s/wuchen_104_5004_Tiny lesson (Chen).ipynb is cwu's only notebook" in report
     assert "late (1): akhan" in report and "on the roster, nothing handed in (1): dorr" in report
     assert "skipped: s/wuchen_104_5005_notes.txt (not a notebook)" in report
+    assert "skipped: s/studenttest_999_5099_tiny.ipynb (Canvas's Test Student)" in report
     assert (submitted / "akhan/tiny/timestamp.txt").read_text().startswith("2026-12-01 17:00:01")
     assert not (submitted / "jdoe/tiny/timestamp.txt").exists()
 
@@ -61,6 +62,7 @@ def test_canvas_download_to_grades_and_feedback(released_course, tmp_path):
     assert grades[0] == CANVAS_HEADER[:5] + ["Tiny (9001)", "Tiny 2 (9002)"]
     assert grades[1] == ["Points Possible", "", "", "", "", "1", "1"]
     by_id = {r[1]: r for r in grades[2:]}
+    assert by_id["106"][:4] == ["Müller, Jörg", "106", "S106", "jmueller"] and by_id["106"][5] == "1"
     assert by_id["101"] == ["Doe, Jane", "101", "S101", "jdoe", "Section 1", "1", ""]
     assert by_id["102"][5] == "0", "the late file gets penalty_method = 'zero'"
     assert by_id["105"][5:] == ["", ""], "nothing handed in: blank, which Canvas leaves unchanged"
@@ -70,27 +72,36 @@ def test_canvas_download_to_grades_and_feedback(released_course, tmp_path):
     assert "<title>Feedback for Ali Khan (akhan) on tiny</title>" in page and "<h4>Feedback for Ali Khan (akhan) on tiny" in page
     assert {p.name for p in (root / "feedback").rglob("*") if p.is_file()} == {"tiny.html"}
     with zipfile.ZipFile(root / "feedback-upload/tiny.zip") as upload:
-        assert sorted(upload.namelist()) == ["doejane_101_5001_tiny_feedback.html", "khanali_late_102_5002_tiny_feedback.html",
-                                             "lundbea_103_5013_tiny_feedback.html", "wuchen_104_5004_tiny_feedback.html"]
+        assert sorted(upload.namelist()) == ["doejane_101_5001_tiny_feedback.html", "khanali_LATE_102_5002_tiny_feedback.html",
+                                             "lundbea_103_5013_tiny_feedback.html", "müllerjörg_106_5006_tiny_feedback.html",
+                                             "wuchen_104_5004_tiny_feedback.html"]
         assert b"Feedback for Jane Doe (jdoe)" in upload.read("doejane_101_5001_tiny_feedback.html")
 
-    # A newer download: Jane resubmitted; the rest is as before. Only Jane's folder changes, the old one is archived.
+    # A newer download: Jane resubmitted; Ali's is as before, but its time was corrected by hand meanwhile. Only
+    # Jane's folder changes, the old one archived; Ali's time stays.
+    (submitted / "akhan/tiny/timestamp.txt").write_text("2026-12-01 18:30:00 UTC")
     newer = write_zip(tmp_path / "newer.zip", {"doejane_101_5101_tiny-1.ipynb": notebook_bytes(root, "tiny", "answer = 7"),
-                                               "khanali_late_102_5002_tiny.ipynb": (submitted / "akhan/tiny/tiny.ipynb").read_bytes()})
+                                               "khanali_LATE_102_5002_tiny.ipynb": (submitted / "akhan/tiny/tiny.ipynb").read_bytes()})
     again = coursetools(root, "collect", "--lesson", "tiny", "--zip", str(newer)).stdout
     assert "collected 2 (0 new, 1 replacing an earlier collect, kept in archive/submitted/; 1 unchanged)" in again
+    assert "replaced: jdoe" in again
+    assert (submitted / "akhan/tiny/timestamp.txt").read_text() == "2026-12-01 18:30:00 UTC"
     assert gap(submitted / "jdoe/tiny/tiny.ipynb") == "answer = 7"
     [kept] = (root / "archive/submitted/jdoe/tiny").iterdir()
     assert gap(kept / "tiny.ipynb") == "answer = 42"
     assert gap(submitted / "blund/tiny/tiny.ipynb") == "answer = 42", "a student missing from the newer zip is kept"
     assert len(list((root / "downloads/tiny").glob("*/archive/*.zip"))) == 2, "every download is kept"
+    # The first download again, by mistake: its file of Jane's is older than the one collected, so it stays.
+    mistake = coursetools(root, "collect", "--lesson", "tiny", "--zip", str(tmp_path / "s.zip")).stdout
+    assert "NOT replaced: jdoe's file in this download is older than the one collected before" in mistake
+    assert gap(submitted / "jdoe/tiny/tiny.ipynb") == "answer = 7"
 
 
 def test_moodle_download_with_its_folder_names_and_grade_file(released_course, tmp_path):
     root = released_course
     with open(root / "nbgrader_config.py", "a") as config:
         config.write('\nc.LearningPlatform.name = "moodle"\n')
-    coursetools(root, "roster", "--csv", str(moodle_roster(tmp_path / "export.csv")))
+    coursetools(root, "roster", "--csv", str(moodle_roster(tmp_path / "export.csv", extra=(("Ana", "Li", "ana.li"), ("Ana", "Li", "ali2")))))
     collected = coursetools(root, "collect", "--lesson", "tiny", "--zip", str(moodle_download(root, tmp_path / "s.zip")),
                             check=False)
     assert collected.returncode == 1, "a file of a student not on the roster must not pass unnoticed"
@@ -99,15 +110,17 @@ def test_moodle_download_with_its_folder_names_and_grade_file(released_course, t
     assert sorted(p.name for p in submitted.iterdir()) == ["akhan", "blund", "cwu", "jdoe"]
     assert gap(submitted / "blund/tiny/tiny.ipynb") == "answer = 42", "the re-uploaded 'tiny (1).ipynb' must win"
     assert "'Eve Stranger' is not on the roster" in report and "make roster CSV=<export>" in report
+    assert "ana.li, ali2 on the roster are all named 'Ana Li'" in report, "two students of one name: neither guessed"
     assert "misnamed, matched: s/Chen Wu_7004_assignsubmission_file/Tiny lesson.ipynb" in report
-    assert "nothing handed in (1): dorr" in report and "onlinetext.html (not named as" in report
+    assert "nothing handed in (4): ali2, ana.li, dorr, jmueller" in report and "onlinetext.html (not named as" in report
     coursetools(root, "autograde", "--student", "jdoe")
     coursetools(root, "grades", "--format", "moodle")
     grades = rows(root / "grades-moodle.csv")
     assert grades[0] == ["First name", "Last name", "ID number", "Institution", "Department", "Email address",
                          "Assignment: Tiny (Real)", "tiny2"]
     assert grades[1] == ["Jane", "Doe", "S101", "", "", "jdoe@uni.example", "1", ""]
-    assert [r[5] for r in grades[1:]] == [f"{login}@uni.example" for login in ("jdoe", "akhan", "blund", "cwu", "dorr")]
+    assert [r[5] for r in grades[1:]] == [f"{login}@uni.example"
+                                          for login in ("jdoe", "akhan", "blund", "cwu", "dorr", "jmueller", "ana.li", "ali2")]
     coursetools(root, "feedback")
     with zipfile.ZipFile(root / "feedback-upload/tiny.zip") as upload:
         assert upload.namelist() == ["Jane Doe_7001_assignsubmission_file_tiny_feedback.html"]
@@ -128,6 +141,24 @@ def test_bad_collect_arguments_say_what_is_wrong(released_course, tmp_path):
     with pytest.raises(ValueError, match="is not a zip file"):
         from_zip(root, tmp_path / "c.csv", "tiny")
     assert not (root / "submitted").exists()
+
+
+def test_the_exchange_must_exist_and_hold_the_lesson(released_course, tmp_path, monkeypatch):
+    monkeypatch.setenv("NBGRADER_EXCHANGE", str(tmp_path / "nowhere"))
+    with pytest.raises(FileNotFoundError, match="no exchange folder .*nowhere: make it as the README"):
+        from_exchange(released_course, "tiny")
+    monkeypatch.setenv("NBGRADER_EXCHANGE", str(tmp_path))
+    with pytest.raises(FileNotFoundError, match="nothing was released to the exchange .* release_assignment tiny"):
+        from_exchange(released_course, "tiny")
+
+
+def test_a_roster_saved_by_a_spreadsheet_is_read(released_course, tmp_path):
+    """Excel on Windows saves CSV as cp1252 with semicolons where the locale's decimal mark is a comma."""
+    with open(moodle_roster(tmp_path / "export.csv"), encoding="utf-8-sig") as fh:
+        text = fh.read().replace(",", ";")
+    (tmp_path / "excel.csv").write_bytes(text.encode("cp1252"))
+    roster(released_course, tmp_path / "excel.csv", "moodle")
+    assert "jmueller,moodle,,S106,jmueller@uni.example,Jörg,Müller" in (released_course / "roster.csv").read_text()
 
 
 @pytest.mark.parametrize("text", ["Name,Mail\nx,y\n", ""])
