@@ -66,12 +66,14 @@ def keep_previous(root: Path, sub: Submission) -> Path | None:
 
 
 def score(root: Path, sub: Submission) -> str:
-    """`score/max` of a graded submission, from the gradebook."""
+    """`score/max` of a graded submission, from the gradebook, and what is left after a late penalty."""
     from nbgrader.api import Gradebook
 
     with Gradebook(gradebook_url(root)) as gradebook:
         graded = gradebook.find_submission(sub.assignment, sub.student)
-        return f"{graded.score:g}/{graded.max_score:g}"
+        penalty = graded.late_submission_penalty or 0.0
+        late = f" (late: {max(0.0, graded.score - penalty):g} after its penalty)" if penalty else ""
+        return f"{graded.score:g}/{graded.max_score:g}{late}"
 
 
 def concerns(problem: Problem, student: str | None, assignment: str | None) -> bool:

@@ -56,7 +56,8 @@ def test_canvas_download_to_grades_and_feedback(released_course, tmp_path):
     assert (submitted / "akhan/tiny/timestamp.txt").read_text().startswith("2026-12-01 17:00:01")
     assert not (submitted / "jdoe/tiny/timestamp.txt").exists()
 
-    coursetools(root, "autograde")
+    graded = coursetools(root, "autograde").stdout
+    assert "akhan/tiny (new): 1/1 (late: 0 after its penalty)" in graded and "jdoe/tiny (new): 1/1\n" in graded
     coursetools(root, "feedback")
     grades = rows(root / "grades-canvas.csv") if coursetools(root, "grades", "--format", "canvas") else []
     assert grades[0] == CANVAS_HEADER[:5] + ["Tiny (9001)", "Tiny 2 (9002)"]
