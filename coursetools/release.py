@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 
 from coursetools.grading import course_api, logged
-from coursetools.nbgrader_cli import assignments, chosen
+from coursetools.nbgrader_cli import chosen
 from coursetools.course_secrets import ensure_secret, secret_path
 from coursetools.trusted import CHECKS, lesson_checks
 
