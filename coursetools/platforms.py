@@ -2,7 +2,7 @@
 
 nbgrader_config.py chooses the platform with `c.LearningPlatform.name = "canvas"` (or "moodle"). Another platform is
 added there too: `c.LearningPlatform.name = "mine"` and `c.LearningPlatform.file_pattern = r"..."`, a regular expression
-over a file's path inside the download with the named groups `file` (the name the student gave the file) and either
+over a file's path below nbgrader's extracted/ folder (<the zip's name>/<path inside the zip>) with the named groups `file` (the name the student gave the file) and either
 `platform_id` (the platform's user id, as in the roster) or `name` (the student's full name); optionally `late`
 (non-empty when the platform marks the file late) and `order` (a number that grows with each new submission).
 """
@@ -17,10 +17,12 @@ from traitlets.config import Configurable
 
 # Canvas's "Download Submissions": <sortable name: lower case, its word characters only ("müllerjörg")>_[LATE_]<user
 # id>_<submission id>_<file>, where Canvas appends -1, -2 ... to a file the student uploaded again under the same name.
-CANVAS = r"^(?:.*/)?(?P<name>[^\W_]+)_(?P<late>(?i:late)_)?(?P<platform_id>\d+)_(?P<order>\d+)_(?P<file>[^/]+)$"
+CANVAS = r"^[^/]+/(?P<name>[^\W_]+)_(?P<late>(?i:late)_)?(?P<platform_id>\d+)_(?P<order>\d+)_(?P<file>[^/]+)$"
 # Moodle's "Download all submissions": <full name>_<participant id>_assignsubmission_file_<file>, or the same prefix as
 # a folder holding the files ("Download submissions in folders"). Moodle puts spaces for underscores in the name.
-MOODLE = r"^(?:.*/)?(?P<name>[^/_]+)_(?P<participant>\d+)_assignsubmission_file(?:_|/)(?P<file>[^/]+)$"
+MOODLE = r"^[^/]+/(?P<name>[^/_]+)_(?P<participant>\d+)_assignsubmission_file(?:_|/)(?P<file>[^/]+)$"
+# Both are anchored at the top of the download (the first folder is the zip's own, made by nbgrader's extraction): a
+# file inside a zip a student handed in is never taken for another student's, whatever its name.
 PATTERNS = {"canvas": CANVAS, "moodle": MOODLE}
 # A file uploaded again under the same name: "lesson1-1.ipynb" (Canvas) or "lesson1 (1).ipynb" (a browser's download).
 VERSION = re.compile(r"^(?P<base>.*?)(?:-(?P<dash>\d+)| \((?P<paren>\d+)\))?(?P<ext>\.[^.]+)$")

@@ -7,6 +7,7 @@ Canvas: the gradebook export (Grades > Export) and "Download Submissions"; Moodl
 from __future__ import annotations
 
 import csv
+import io
 import zipfile
 from pathlib import Path
 
@@ -59,11 +60,22 @@ def write_zip(path: Path, files: dict[str, bytes]) -> Path:
     return path
 
 
+def zip_bytes(files: dict[str, bytes]) -> bytes:
+    """A zip holding `files`, as bytes (a zip a student handed in)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
 def canvas_download(root: Path, path: Path, lesson: str = "tiny") -> Path:
     """Canvas's "Download Submissions" of `lesson`: Jane and Jörg on time; Ali late; Bea twice (the second, -1, answers
-    right); Chen under another name; a stray file; Canvas's Test Student; Dan nothing."""
+    right); Chen under another name; a stray file; Canvas's Test Student; Dan nothing. Jane also handed in a zip
+    holding a wrong notebook named as Ali's newest file would be."""
     right, wrong = notebook_bytes(root, lesson, "answer = 42"), notebook_bytes(root, lesson, "answer = 41")
     return write_zip(path, {
+        "doejane_101_5090_extra.zip": zip_bytes({f"khanali_LATE_102_9999_{lesson}.ipynb": wrong}),
         f"doejane_101_5001_{lesson}.ipynb": right,
         f"khanali_LATE_102_5002_{lesson}.ipynb": right,
         f"müllerjörg_106_5006_{lesson}.ipynb": right,

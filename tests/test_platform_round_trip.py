@@ -53,6 +53,8 @@ def test_canvas_download_to_grades_and_feedback(released_course, tmp_path):
     assert "late (1): akhan" in report and "on the roster, nothing handed in (1): dorr" in report
     assert "skipped: s/wuchen_104_5005_notes.txt (not a notebook)" in report
     assert "skipped: s/studenttest_999_5099_tiny.ipynb (Canvas's Test Student)" in report
+    assert gap(submitted / "akhan/tiny/tiny.ipynb") == "answer = 42", "a file inside a student's zip is no one's"
+    assert "skipped: s/doejane_101_5090_extra/khanali_LATE_102_9999_tiny.ipynb (not named as" in report
     assert (submitted / "akhan/tiny/timestamp.txt").read_text().startswith("2026-12-01 17:00:01")
     assert not (submitted / "jdoe/tiny/timestamp.txt").exists()
 
