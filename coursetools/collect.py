@@ -112,8 +112,8 @@ def from_zip(root: Path, download: Path, lesson: str) -> int:
     decisions = json.loads((folder / "decisions.json").read_text())
     record = root / "collected" / f"{lesson}.json"
     before = {d["student"]: d for d in json.loads(record.read_text())} if record.is_file() else {}
-    older = {d["student"] for d in decisions["collected"]
-             if d["student"] in before and before[d["student"]].get("order", [0, 0]) > d["order"]}
+    older = {d["student"] for d in decisions["collected"]  # only a platform that numbers submissions (Canvas) tells
+             if d["order"][0] and before.get(d["student"], {}).get("order", [0, 0])[0] > d["order"][0]}
     done = install(root, folder / "collected", lesson, stamp, older)
     kept = set(done["older"])
     by_hand = [d for d in decisions["ambiguous"] if (root / "submitted" / d["student"] / lesson).is_dir()]
