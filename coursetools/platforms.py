@@ -77,7 +77,6 @@ class Download:
     late: bool
     order: int  # grows with each new submission (0 where the platform gives none)
     prefix: str  # everything before the file's own name: the platform's re-upload wants it on what goes back
-    participant: str  # Moodle's participant id (changes from one assignment to the next), else ""
 
     @property
     def base(self) -> str:
@@ -105,5 +104,4 @@ def parse(pattern: re.Pattern, key: str, path: str) -> Download | None:
         prefix = found.group(0)[:name_start].rstrip("/").rsplit("/", 1)[-1] + "_"
     order = groups.get("order") or "0"
     return Download(path=path, name=groups.get("name") or "", student=" ".join(student.split()), file=groups["file"], late=bool(groups.get("late")),
-                    order=int(order) if order.isdigit() else 0, prefix=prefix,
-                    participant=groups.get("participant") or "")
+                    order=int(order) if order.isdigit() else 0, prefix=prefix)
