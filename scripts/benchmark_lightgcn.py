@@ -1,19 +1,19 @@
-"""Lesson 3's LightGCN training, today's loop beside faster forms of the same propagation, on lesson 3's own world.
+"""Lesson 3's LightGCN training as the notebook does it, beside the loop it replaced, on lesson 3's own world.
 
     python scripts/benchmark_lightgcn.py [--runs 3] [--layers 3]
 
 A fresh kernel runs the solution notebook up to `fit_bpr` (world, split, the student's functions, training loop),
-then trains LightGCN with `fit_bpr` unchanged (K = 3, 64 dimensions, batch 8,192, Adam at 0.01, L2 1e-4, early
-stopping), once per form of the model's `embeddings()`:
-- today: `propagate(A_hat, E0, K)` (tf.sparse.sparse_dense_matmul on a SparseTensor), differentiated by the tape;
-- matrix: propagation is linear in E0, so `propagate(A_hat, E0, K) = M E0` with `M = propagate(A_hat, I, K)`,
-  computed once with the same function; each step multiplies by the dense M;
-- csr: the same layers with TensorFlow's CSR sparse kernel (CSRSparseMatrix) instead of the COO one;
-- csr+lin: as csr, its gradient from linearity (A_hat is symmetric, so the gradient of M E0 is M applied to the
-  upstream gradient) instead of the tape through each layer.
-Prints, as medians of --runs, the fit's seconds, its ratio to today's and to the floor (a fresh kernel importing
-TensorFlow and TFRS), the largest difference between each form's embeddings and today's on the same E0, and the
-test Recall@20 each model reaches.
+then trains LightGCN twice with the same settings (K = 3, 64 dimensions, batch 8,192, Adam at 0.01, L2 1e-4, early
+stopping on validation):
+- before: the loop as it was, the baseline: each step's layers by the student's `propagate` itself
+  (tf.sparse.sparse_dense_matmul on a SparseTensor), the L2 penalty on the batch's gathered layer-0 rows, a graph
+  traced for each batch size, and each epoch's negatives checked against R_train by scipy's fancy indexing;
+- now: the notebook's `fit_bpr`: the same layers by TensorFlow's CSR kernel (`fast_propagation`, used only where
+  it agrees with `propagate`), the same L2 sum as each node's squared norm times its count in the batch, one graph,
+  and the negatives checked against a dense 0/1 matrix (the same draws).
+Prints, as medians of --runs, each fit's seconds, its ratio to the floor (a fresh kernel importing TensorFlow and
+TFRS, measured in the same run) and the speed-up; then, from the first run, the largest difference between the two
+models' embeddings on the same E0, and the test Recall@20 and epochs each reaches.
 """
 
 from __future__ import annotations
@@ -27,64 +27,38 @@ import nbformat
 from benchmark_floor import ROOT, floor_once, median_of, run_cells
 
 LESSON = ROOT / "solutions" / "lesson3_challenge" / "lesson3_challenge.ipynb"
-FORMS = '''
-from tensorflow.python.ops.linalg.sparse import sparse_csr_matrix_ops as csr_ops
-
-
-class MatrixLightGCN(LightGCN):
-    # propagate is linear in E0: M = propagate(A_hat, I, K) once, then every step multiplies by M.
+# What the notebook's fit_bpr replaced (now, before): the negatives' check by scipy's fancy indexing, a graph traced
+# per batch size, the L2 penalty on gathered rows; and the model, built by the class below.
+CHANGES = [
+    ("heard[users, negatives]", "np.asarray(R_train[users, negatives]).ravel()"),
+    ("@tf.function(input_signature=[tf.TensorSpec([None], tf.int64)] * 3)", "@tf.function"),
+    ("""times = tf.math.bincount(tf.concat([u, n_users + i, n_users + j], axis=0), minlength=n_nodes,
+                                     dtype=tf.float32)""",
+     "layer0 = tf.gather(model.E0, tf.concat([u, n_users + i, n_users + j], axis=0))"),
+    ("tf.reduce_sum(times[:, None] * model.E0 ** 2)", "tf.reduce_sum(layer0 ** 2)"),
+    ("model = LightGCN(", "model = BeforeLightGCN("),
+]
+BASELINE = '''
+class BeforeLightGCN(LightGCN):
+    # The model as it was: each layer by the student's propagate (the COO kernel), differentiated by the tape.
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.M = propagate(self.A_hat, tf.eye(self.A_hat.shape[0]), self.n_layers)
-
-    def embeddings(self):
-        final = tf.matmul(self.M, self.E0)
-        return final[: self.n_users], final[self.n_users:]
+        self.propagation = lambda E0: propagate(self.A_hat, E0, self.n_layers)
 
 
-class CsrLightGCN(LightGCN):
-    # The same mean of layers, each layer a product with A_hat by TensorFlow's CSR kernel.
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.csr = csr_ops.CSRSparseMatrix(self.A_hat)
-
-    def mean_of_layers(self, E0):
-        layers = [E0]
-        for _ in range(self.n_layers):
-            layers.append(csr_ops.matmul(self.csr, layers[-1]))
-        return tf.add_n(layers) / (self.n_layers + 1)
-
-    def embeddings(self):
-        final = self.mean_of_layers(self.E0)
-        return final[: self.n_users], final[self.n_users:]
-
-
-class LinearCsrLightGCN(CsrLightGCN):
-    # As csr, with the gradient from linearity: A_hat is symmetric, so the gradient of the layer mean M E0 with
-    # respect to E0, for an upstream gradient G, is M G: the same propagation, with no tape through its layers.
-    def embeddings(self):
-        @tf.custom_gradient
-        def mean_of_layers(E0):
-            return CsrLightGCN.mean_of_layers(self, E0), lambda upstream: CsrLightGCN.mean_of_layers(self, upstream)
-
-        final = mean_of_layers(self.E0)
-        return final[: self.n_users], final[self.n_users:]
-
-
-TODAY = LightGCN
+{fit}
 '''
 MEASURE = '''
 import json, time
-LightGCN = {form}
 probe = LightGCN(A_hat, world.n_users, {layers})
-gap = max(float(tf.reduce_max(tf.abs(a - b))) for a, b in zip(probe.embeddings(), TODAY.embeddings(probe)))
+gap = float(tf.reduce_max(tf.abs(probe.propagation(probe.E0) - propagate(A_hat, probe.E0, {layers}))))
 start = time.perf_counter()
-model, curve = fit_bpr({layers}, l2=1e-4)
+model, curve = {fit}({layers}, l2=1e-4)
 seconds = time.perf_counter() - start
 recall = float(evaluate(model.scorer(), R_test)[f"Recall@{{K}}"].mean())
 print("RESULT", json.dumps({{"seconds": seconds, "recall": recall, "gap": gap, "epochs": int(curve.index.max())}}))
-LightGCN = TODAY
 '''
+FITS = {"before": "fit_bpr_before", "now": "fit_bpr"}
 
 
 def lesson_cells() -> list[nbformat.NotebookNode]:
@@ -100,19 +74,30 @@ def lesson_cells() -> list[nbformat.NotebookNode]:
     raise ValueError(f"no cell defining fit_bpr in {LESSON}")
 
 
-def measure(forms: list[str], layers: int) -> dict[str, dict]:
-    """One fresh kernel: each form's fit seconds, test Recall@20 and largest embedding difference from today's."""
-    cells = lesson_cells() + [nbformat.v4.new_code_cell(FORMS)]
-    cells += [nbformat.v4.new_code_cell(MEASURE.format(form=form, layers=layers)) for form in forms]
+def baseline(fit_source: str) -> str:
+    """The loop as it was, from the notebook's fit_bpr: fit_bpr_before, building BeforeLightGCN."""
+    before = fit_source.replace("def fit_bpr(", "def fit_bpr_before(")
+    for now, then in CHANGES:
+        if before.count(now) != 1:
+            raise ValueError(f"fit_bpr changed ({now!r} is gone): update the baseline in scripts/benchmark_lightgcn.py")
+        before = before.replace(now, then)
+    return BASELINE.format(fit=before)
+
+
+def measure(layers: int) -> dict[str, dict]:
+    """One fresh kernel: each fit's seconds, test Recall@20 and the largest embedding difference between the two."""
+    cells = lesson_cells()
+    cells.append(nbformat.v4.new_code_cell(baseline(cells[-1].source)))
+    cells += [nbformat.v4.new_code_cell(MEASURE.format(fit=fit, layers=layers)) for fit in FITS.values()]
     nb = nbformat.v4.new_notebook(cells=cells)
     run_cells(nb, LESSON.parent)
     results = {}
-    for form, cell in zip(forms, nb.cells[-len(forms):]):
+    for name, cell in zip(FITS, nb.cells[-len(FITS):]):
         text = "".join(o.get("text", "") for o in cell.outputs)
         line = next((line for line in text.splitlines() if line.startswith("RESULT ")), None)
         if line is None:
-            raise RuntimeError(f"{form}: no result; its outputs: {cell.outputs}")
-        results[form] = json.loads(line.removeprefix("RESULT "))
+            raise RuntimeError(f"{name}: no result; its outputs: {cell.outputs}")
+        results[name] = json.loads(line.removeprefix("RESULT "))
     return results
 
 
@@ -121,18 +106,18 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--layers", type=int, default=3)
     args = parser.parse_args()
-    forms = {"today": "TODAY", "matrix": "MatrixLightGCN", "csr": "CsrLightGCN", "csr+lin": "LinearCsrLightGCN"}
     floor = median_of(args.runs, floor_once)
-    runs = [measure(list(forms.values()), args.layers) for _ in range(args.runs)]
-    today = statistics.median(run["TODAY"]["seconds"] for run in runs)
+    runs = [measure(args.layers) for _ in range(args.runs)]
+    seconds = {name: statistics.median(run[name]["seconds"] for run in runs) for name in FITS}
     print(f"floor: kernel + import tensorflow, tfrs   {floor:6.2f} s")
     print(f"LightGCN (K = {args.layers}), fit_bpr on lesson 3's world (seed 0), median of {args.runs}:")
-    for name, form in forms.items():
-        seconds = statistics.median(run[form]["seconds"] for run in runs)
-        first = runs[0][form]
-        print(f"  {name:<7} {seconds:6.2f} s  {today / seconds:4.1f}x today's speed  {seconds / floor:4.2f}x floor  "
-              f"test Recall@20 {first['recall']:.4f}  epochs {first['epochs']}  "
-              f"largest embedding difference from today's {first['gap']:.1e}")
+    for name in FITS:
+        first = runs[0][name]
+        print(f"  {name:<6} {seconds[name]:6.2f} s  {seconds[name] / floor:4.2f}x floor  "
+              f"test Recall@20 {first['recall']:.4f}  epochs {first['epochs']}")
+    print(f"  speed-up {seconds['before'] / seconds['now']:.1f}x; test Recall@20 differs by "
+          f"{abs(runs[0]['now']['recall'] - runs[0]['before']['recall']):.4f}; largest difference between the two "
+          f"models' embeddings on the same E0 {runs[0]['now']['gap']:.1e}")
 
 
 if __name__ == "__main__":

@@ -41,10 +41,15 @@ def copy_course(dest: Path, names: tuple[str, ...] = COURSE_PARTS) -> Path:
         src = ROOT / name
         (shutil.copytree if src.is_dir() else shutil.copy)(src, dest / name)
     if "solutions" in names:
-        secret = secret_path(dest, "lesson3_challenge")
-        secret.parent.mkdir(exist_ok=True)
-        secret.write_text(json.dumps(KNOWN_WORLD))
+        give_the_known_world(dest)
     return dest
+
+
+def give_the_known_world(root: Path) -> None:
+    """Make the tests' known world lesson 3's hidden world in the course at `root`, as if release had drawn it."""
+    secret = secret_path(root, "lesson3_challenge")
+    secret.parent.mkdir(exist_ok=True)
+    secret.write_text(json.dumps(KNOWN_WORLD))
 
 
 def coursetools(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:

@@ -5,6 +5,7 @@ JupyterLab is in test_browser.py.)"""
 
 import copy
 import io
+import json
 import re
 import subprocess
 from contextlib import ExitStack
@@ -339,3 +340,29 @@ def test_the_challenge_is_scored_outside_the_kernel(student_kernel, assignment, 
         report = "".join(o.get("text", "") for o in ran["test_gap7_contract"].outputs)
         assert "this world: Recall@20" in report and "hidden world" not in report, report
         assert 0.2 < figures["hidden Recall@20"] < figures["ceiling Recall@20"] and not figures["flag"], figures
+
+
+# Training multiplies by A_hat with TensorFlow's CSR kernel only where that gives what the student's propagate gives.
+PROPAGATION_CHECK = '''
+import json as _json
+_right = propagate
+def propagate(A_hat, E0, n_layers):  # the sum of the layers, not their mean: gap 3's check names it
+    return _right(A_hat, E0, n_layers) * (n_layers + 1)
+_model = LightGCN(A_hat, world.n_users, 3)
+_summed = float(tf.reduce_max(tf.abs(tf.concat(_model.embeddings(), 0) - propagate(A_hat, _model.E0, 3))))
+propagate = _right
+_model = LightGCN(A_hat, world.n_users, 3)
+_mean = float(tf.reduce_max(tf.abs(tf.concat(_model.embeddings(), 0) - propagate(A_hat, _model.E0, 3))))
+print("RESULT", _json.dumps({"summed": _summed, "mean": _mean, "fast": _model.propagation.__name__}))
+'''
+
+
+@pytest.mark.parametrize("assignment", ["lesson3_challenge"], indirect=True, scope="module")
+def test_lightgcn_trains_with_the_students_own_propagate_unless_the_fast_kernel_agrees(student_kernel):
+    cell = student_kernel.run(PROPAGATION_CHECK)
+    text = "".join(o.get("text", "") for o in cell.outputs)
+    assert not errors(cell), error_text(cell)
+    assert "training uses your propagate as written" in text, text
+    result = json.loads(text.split("RESULT ", 1)[1])
+    assert result["summed"] == 0, "with a wrong propagate, the model must propagate with it, as the student wrote it"
+    assert result["fast"] == "mean_of_layers" and result["mean"] < 1e-5, result
