@@ -87,7 +87,7 @@ def release(root: Path, lessons: list[str] | None = None) -> int:
         if hasattr(checks, "make_secret"):
             made = not secret_path(root, name).exists()
             if made:
-                print(f"{name}: drawing its hidden world and measuring the reference there (about a minute) ...", flush=True)
+                print(f"{name}: drawing its hidden world and measuring the reference there (about 30 s) ...", flush=True)
             ensure_secret(root, name, checks)
             print(f"{name}: its secret is {secret_path(root, name).relative_to(root)}"
                   + (" (new)" if made else " (kept; delete it before any grading to draw another)"))

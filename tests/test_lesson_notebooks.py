@@ -17,6 +17,7 @@ import pytest
 from nbgrader.utils import compute_checksum, determine_grade
 from nbgrader.validator import Validator
 
+from checked_outputs import mismatches
 from conftest import ROOT
 from coursetools.grader_runs import grader_run
 from coursetools.trusted import (
@@ -203,6 +204,12 @@ def test_every_gap_and_check_states_the_points_it_carries(assignment):
             gap = re.search(r"# Gap (\d+)", cell.source).group(1)
             total = sum(p for name, p in points.items() if name.startswith(f"test_gap{gap}_"))
             assert f"# Gap {gap} {points_text(total)}" in cell.source, f"{grade_id(cell)} should say {total} points"
+
+
+def test_solution_reproduces_its_checked_outputs(assignment, executed_solution_twice):
+    """nbval's check of the stored outputs, on this run of the solution (its first run of each cell)."""
+    found = mismatches(nbformat.read(source_path(assignment), as_version=4), executed_solution_twice.nb.cells)
+    assert not found, "\n\n".join(f"{cell}\n{why}" for cell, why in found.items()) + "\n(after a change: make outputs)"
 
 
 def test_solution_runs_clean_twice_with_nothing_on_stderr(executed_solution_twice):

@@ -92,7 +92,7 @@ def comparison(seed: int):
 
 def make_secret() -> dict:
     """A hidden world for this course: a seed no student can enumerate, and the reference LightGCN's test Recall@20
-    there, measured by running the solution on it (about a minute, once, at `make release`)."""
+    there, measured by running the solution on it (about 30 s, once, at `make release`)."""
     seed = secrets.randbelow(2**62)
     return {"seed": seed, "reference_recall": round(float(comparison(seed).loc[REFERENCE_MODEL, "Recall@20"]), 4)}
 
