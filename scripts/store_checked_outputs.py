@@ -1,6 +1,6 @@
 """Run each solution notebook and store the outputs nbval compares, and no others.
 
-    python scripts/store_checked_outputs.py
+    python scripts/store_checked_outputs.py [LESSON ...]   (no lesson: every one)
 
 Only cells marked `# NBVAL_CHECK_OUTPUT` keep their outputs (and execution
 counts, which nbval needs); every other cell is saved blank, so diffs stay small.
@@ -34,11 +34,12 @@ def store(path: Path) -> None:
     print(f"stored checked outputs in {path.relative_to(ROOT)}")
 
 
-def main() -> int:
+def main(lessons: list[str]) -> int:
     for path in sorted((ROOT / "solutions").glob("*/*.ipynb")):
-        store(path)
+        if not lessons or path.parent.name in lessons:
+            store(path)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -373,3 +373,29 @@ def test_lightgcn_trains_with_the_students_own_propagate_unless_the_fast_kernel_
     result = json.loads(text.split("RESULT ", 1)[1])
     assert result["summed"] == 0, "with a wrong propagate, the model must propagate with it, as the student wrote it"
     assert result["fast"] == "mean_of_layers" and result["mean"] < 1e-5, result
+
+
+# XLA compiles the batch's gradients only where it can compile the student's bpr_loss; else training runs it as is.
+XLA_CHECK = '''
+import json as _json
+_right = bpr_loss
+def bpr_loss(positive, negative):  # right, with a print XLA cannot compile
+    tf.print("batch of", tf.size(positive), output_stream="file:///dev/null")
+    return _right(positive, negative)
+_printing = gradients_for(bpr_loss)
+_model, _curve = fit_bpr(1, 1e-4, epochs=1, every=1)
+bpr_loss = _right
+print("RESULT", _json.dumps({"printing": _printing is batch_gradients, "right": gradients_for(bpr_loss) is batch_gradients,
+                             "loss": float(_curve["loss"].iloc[0])}))
+'''
+
+
+@pytest.mark.parametrize("assignment", ["lesson3_challenge"], indirect=True, scope="module")
+def test_a_bpr_loss_that_xla_cannot_compile_is_trained_uncompiled(student_kernel):
+    cell = student_kernel.run(XLA_CHECK)
+    text = "".join(o.get("text", "") for o in cell.outputs)
+    assert not errors(cell), error_text(cell)
+    assert "without XLA, which cannot compile PrintV2" in text, text
+    result = json.loads(text.split("RESULT ", 1)[1])
+    assert not result["printing"] and result["right"], "only the printing bpr_loss should run uncompiled"
+    assert 0 < result["loss"] < np.log(2), "one epoch should bring the loss below log 2, a random ranking's"
