@@ -20,7 +20,8 @@ HIDDEN = "hidden_world"  # what the grader hands in (helpers.inputs) and what an
 
 @dataclass(frozen=True)
 class ChallengeScore:
-    """A pipeline's hidden Recall@20 and NDCG@20, popularity's Recall@20 on the same world, and the reference's."""
+    """A pipeline's hidden Recall@20 and NDCG@20, popularity's Recall@20 on the same world, the reference's, and the
+    ceiling's (the ranking by the world's true preferences)."""
 
     recall: float
     ndcg: float
@@ -29,6 +30,8 @@ class ChallengeScore:
     fit_seconds: float
     world: str = "hidden world"
     lists: np.ndarray | None = field(default=None, repr=False, compare=False)  # what was scored: one row per user
+    ceiling_recall: float = float("nan")
+    recommend: Callable | None = field(default=None, repr=False, compare=False)  # what the pipeline returned
 
     @property
     def ratio_to_popularity(self) -> float:
@@ -44,7 +47,8 @@ class ChallengeScore:
         """One line with every figure."""
         return (f"{self.world}: Recall@20 {self.recall:.4f}, NDCG@20 {self.ndcg:.4f}; popularity {self.popularity_recall:.4f} "
                 f"(yours is {self.ratio_to_popularity:.2f} x), reference LightGCN {self.reference_recall:.4f} "
-                f"(yours is {self.ratio_to_reference:.2f} x); fitted in {self.fit_seconds:.1f} s")
+                f"(yours is {self.ratio_to_reference:.2f} x); fitted in {self.fit_seconds:.1f} s"
+                + ("" if np.isnan(self.ceiling_recall) else f"; the true preferences' ceiling {self.ceiling_recall:.4f}"))
 
 
 def check_lists(lists: object, n_users: int, n_tracks: int, k: int) -> np.ndarray:
@@ -68,16 +72,24 @@ def score_challenge(fit_recommender: Callable, seed: int, reference_recall: floa
     start = time.perf_counter()
     recommend = fit_recommender(train.copy(), data.tracks.copy())
     fit_seconds = time.perf_counter() - start
+    assert callable(recommend), f"fit_recommender should return a function recommend(user_ids, k); got {type(recommend).__name__}"
     lists = check_lists(recommend(users.copy(), K), len(users), data.n_tracks, K)
     # A track the user played in training cannot be among their test listens: in a list it is simply a miss.
     mine = ranking_metrics(lists, held_out[users], K).mean()
     popularity = np.asarray(heard.sum(axis=0)).ravel().astype(float)
-    scores = np.tile(popularity, (len(users), 1))
+    popular, ceiling = (recall_of_scores(scores, heard, held_out, users)
+                        for scores in (np.tile(popularity, (len(users), 1)), data.preference[users]))
+    return ChallengeScore(float(mine[f"Recall@{K}"]), float(mine[f"NDCG@{K}"]), popular, float(reference_recall),
+                          fit_seconds, world, lists, ceiling, recommend)
+
+
+def recall_of_scores(scores: np.ndarray, heard, held_out, users: np.ndarray) -> float:
+    """Recall@K on `held_out` of the lists that rank each of `users`' unheard tracks by `scores` (a row per user),
+    equal scores in track order."""
+    scores = np.array(scores, dtype=float)
     scores[heard[users].nonzero()] = -np.inf
     top = np.argsort(-scores, axis=1, kind="stable")[:, :K]
-    popular = ranking_metrics(top, held_out[users], K).mean()
-    return ChallengeScore(float(mine[f"Recall@{K}"]), float(mine[f"NDCG@{K}"]), float(popular[f"Recall@{K}"]),
-                          float(reference_recall), fit_seconds, world, lists)
+    return float(ranking_metrics(top, held_out[users], K)[f"Recall@{K}"].mean())
 
 
 def answer_hidden(fit_recommender: Callable) -> None:

@@ -1,7 +1,10 @@
 """Plausible wrong answers to the gaps, each with the check that must catch it and the words its message must hold;
 run by test_lesson_notebooks.py in the kernel where the lesson's solution ran."""
 
-from lesson3_cases import CHALLENGE_CHECKS, POPULAR_MINUS_HEARD, SAME_LIST_FOR_EVERYONE
+from lesson3_cases import (
+    CHALLENGE_CHECKS, FITS_ON_THE_NOTEBOOKS_LISTENS, FITS_ON_THE_NOTEBOOKS_TRAIN, POPULAR_MINUS_HEARD,
+    SAME_LIST_FOR_EVERYONE,
+)
 
 # name -> (lesson, gap, text in the solution, its wrong replacement, check that must fail, words its message must hold)
 CASES = {
@@ -88,7 +91,7 @@ CASES = {
                                      "normalized_adjacency(R_train + R_test)", "test_gap2_training_graph",
                                      ["0 validation and 8,884 test listens", "from R_train only"]),
     "layers-summed": ("lesson3_challenge", "gap3_propagate", "return tf.add_n(layers) / (n_layers + 1)",
-                      "return tf.add_n(layers)", "test_gap3_propagate", ["the sum of the 3 layers"]),
+                      "return tf.add_n(layers)", "test_gap3_propagate", ["the sum of its 2 layers", "take their mean"]),
     "bpr-sign-flipped": ("lesson3_challenge", "gap4_bpr_loss", "log_sigmoid(positive - negative)",
                          "log_sigmoid(negative - positive)", "test_gap4_bpr_loss", ["the sign is flipped"]),
     "bpr-log-of-sigmoid": ("lesson3_challenge", "gap4_bpr_loss", "tf.math.log_sigmoid(positive - negative)",
@@ -103,6 +106,43 @@ CASES = {
                                   "test_gap4_bpr_loss", ["the sum over the batch"]),
     "ease-divides-rows": ("lesson3_challenge", "gap6_ease", "B = -P / np.diag(P)", "B = -P / np.diag(P)[:, None]",
                           "test_gap6_ease", ["got the transpose"]),
+    "layers-divided-by-k": ("lesson3_challenge", "gap3_propagate", "return tf.add_n(layers) / (n_layers + 1)",
+                            "return tf.add_n(layers) / max(n_layers, 1)", "test_gap3_propagate",
+                            ["the sum of its 2 layers", "divide by n_layers + 1"]),
+    "last-layer-only": ("lesson3_challenge", "gap3_propagate", "return tf.add_n(layers) / (n_layers + 1)",
+                        "return layers[-1]", "test_gap3_propagate", ["layer 1 alone", "E0 included"]),
+    "mean-without-e0": ("lesson3_challenge", "gap3_propagate", "return tf.add_n(layers) / (n_layers + 1)",
+                        "return tf.add_n(layers[1:]) / n_layers if n_layers else E0", "test_gap3_propagate",
+                        ["layer 1 alone", "E0 included"]),
+    "every-layer-from-e0": ("lesson3_challenge", "gap3_propagate", "tf.sparse.sparse_dense_matmul(A_hat, layers[-1])",
+                            "tf.sparse.sparse_dense_matmul(A_hat, E0)", "test_gap3_propagate",
+                            ["every layer came from E0", "the layer before"]),
+    "numpy-in-propagate": ("lesson3_challenge", "gap3_propagate", "tf.sparse.sparse_dense_matmul(A_hat, layers[-1])",
+                           "tf.constant(tf.sparse.to_dense(A_hat).numpy() @ np.asarray(layers[-1]))",
+                           "test_gap3_propagate", ["no values yet", "'SymbolicTensor' object has no attribute 'numpy'",
+                                                   "TensorFlow operations only"]),
+    "bpr-log-plus-epsilon": ("lesson3_challenge", "gap4_bpr_loss", "tf.math.log_sigmoid(positive - negative)",
+                             "tf.math.log(tf.sigmoid(positive - negative) + 1e-10)", "test_gap4_bpr_loss",
+                             ["got 11.86", "caps each loss at 23.03"]),
+    "heard-scores-set-to-zero": ("lesson3_challenge", "gap5_top_k", "masked[seen.nonzero()] = -np.inf",
+                                 "masked[seen.nonzero()] = 0", "test_gap5_top_k", ["still beats negative ones"]),
+    "masks-what-any-user-heard": ("lesson3_challenge", "gap5_top_k", "masked[seen.nonzero()] = -np.inf",
+                                  "masked[:, seen.nonzero()[1]] = -np.inf", "test_gap5_top_k",
+                                  ["user 1 heard nothing", "its own row of seen"]),
+    "ease-lambda-on-every-cell": ("lesson3_challenge", "gap6_ease", "+ lam * np.eye(X.shape[1])", "+ lam",
+                                  "test_gap6_ease", ["added to every cell", "diagonal only"]),
+    "ease-without-lambda": ("lesson3_challenge", "gap6_ease", "+ lam * np.eye(X.shape[1])", "", "test_gap6_ease",
+                            ["without lam"]),
+}
+
+# Answers whose numbers are right but whose kind is not: the visible check names them, and the grader, which sees
+# only exported arrays, cannot tell them from the right answer. Same fields as CASES.
+RIGHT_IN_VALUE_ONLY = {
+    "adjacency-built-dense": ("lesson3_challenge", "gap1_adjacency", "A = (sp.diags(scale) @ A @ sp.diags(scale)).tocoo()",
+                              "A = sp.coo_matrix(np.diag(scale) @ A.toarray() @ np.diag(scale))", "test_gap1_adjacency",
+                              ["a dense n x n matrix?", "Stay sparse"]),
+    "ease-as-np-matrix": ("lesson3_challenge", "gap6_ease", "(X.T @ X).toarray()", "(X.T @ X).todense()",
+                          "test_gap6_ease", ["got an np.matrix", ".toarray()"]),
 }
 
 # The challenge (lesson 3, gap 7) as nbgrader grades it: the instructor's checks, hidden world included,
@@ -111,4 +151,6 @@ CHALLENGE_CASES = {  # name -> (the student's fit_recommender, None for the solu
     "solution": (None, set()),
     "popular-list-without-what-each-heard": (POPULAR_MINUS_HEARD, set(CHALLENGE_CHECKS[2:])),
     "same-popular-list-for-everyone": (SAME_LIST_FOR_EVERYONE, set(CHALLENGE_CHECKS)),
+    "fitted-on-the-notebooks-listens": (FITS_ON_THE_NOTEBOOKS_LISTENS, set(CHALLENGE_CHECKS)),
+    "fitted-on-the-notebooks-train": (FITS_ON_THE_NOTEBOOKS_TRAIN, set(CHALLENGE_CHECKS)),
 }

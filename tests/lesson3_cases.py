@@ -22,6 +22,20 @@ POPULAR_MINUS_HEARD = '''def fit_recommender(train, tracks):
 SAME_LIST_FOR_EVERYONE = '''def fit_recommender(train, tracks):
     top = np.argsort(-np.bincount(train["track"], minlength=len(tracks)), kind="stable")
     return lambda user_ids, k: np.tile(top[:k], (len(user_ids), 1))'''
+# the notebook's own variables instead of the argument: its listens, test listens included (this world's Recall@20
+# then passes the ceiling), or its train (right here, and nonsense on any other world)
+FITS_ON_THE_NOTEBOOKS_LISTENS = '''def fit_recommender(train, tracks):
+    n_users, n_tracks = int(train["user"].max()) + 1, len(tracks)
+    heard = helpers.listen_matrix(train, n_users, n_tracks)
+    every = helpers.listen_matrix(listens, n_users, n_tracks)  # the notebook's listens, the test ones too
+
+    def recommend(user_ids, k):
+        scores = every[user_ids].toarray() + 1e-3 * np.asarray(every.sum(axis=0))
+        scores[heard[user_ids].nonzero()] = -np.inf
+        return np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    return recommend'''
+FITS_ON_THE_NOTEBOOKS_TRAIN = POPULAR_MINUS_HEARD.replace("def fit_recommender(train, tracks):\n",
+                                                          "def fit_recommender(train, tracks):\n    train = globals()['train']\n")
 # EASE^R on log(1 + plays), written out in full (the solution's answer without gaps 5 and 6): it beats the reference
 EASE_ON_PLAYS = '''def fit_recommender(train, tracks):
     n_users, n_tracks = int(train["user"].max()) + 1, len(tracks)
@@ -53,7 +67,9 @@ ITEM_KNN = '''def fit_recommender(train, tracks):
 
 # Cheats. Each must earn no more than popular-minus-heard, the honest baseline it builds on, and not change the
 # leaderboard's order. On this world they can reach the test listens, which the notebook's own scoring holds; on the
-# grader's hidden world only the training listens enter the kernel.
+# grader's hidden world only the training listens enter the kernel. Those that look for the held-out listens say
+# what they found, and use it only in the grader's run (where .grading-inputs exists): on this world, a score above
+# the true preferences' ceiling would fail the contract's visible check.
 _POPULAR = POPULAR_MINUS_HEARD.replace("def fit_recommender(", "def popular_recommender(")
 # walks up its callers' frames, and through gc.get_objects(), for a matrix of held-out listens
 READS_THE_CALLERS = _POPULAR + '''
@@ -61,6 +77,7 @@ READS_THE_CALLERS = _POPULAR + '''
 
 def fit_recommender(train, tracks):
     import gc
+    import os
     import sys
     fallback = popular_recommender(train, tracks)
 
@@ -79,6 +96,8 @@ def fit_recommender(train, tracks):
         lists = fallback(user_ids, k)
         answers = find_answers()
         if answers is not None:
+            print(f"FOUND {answers.nnz} held-out listens")
+        if answers is not None and os.path.isdir(".grading-inputs"):
             for row, user in enumerate(user_ids):
                 known = answers[user].indices[:k]
                 rest = [t for t in lists[row] if t not in set(known)]
@@ -91,12 +110,16 @@ SEARCHES_FOR_THE_SEED = _POPULAR + '''
 
 
 def fit_recommender(train, tracks):
+    import os
     fallback = popular_recommender(train, tracks)
     for seed in [*range(12), 5417]:
         world = helpers.make_listening_data(seed=seed)
         mine, _, test = helpers.split_per_user(world.listens, valid=0.1, test=0.2, seed=seed)
         if len(mine) == len(train) and (mine[["user", "track"]].to_numpy() == train[["user", "track"]].to_numpy()).all():
             answers = test.groupby("user")["track"].apply(list)
+            print(f"FOUND {len(test)} held-out listens")
+            if not os.path.isdir(".grading-inputs"):
+                return fallback
 
             def recommend(user_ids, k):
                 lists = fallback(user_ids, k)

@@ -88,7 +88,7 @@ def test_a_cheat_earns_no_more_than_the_honest_answer_it_builds_on(graded, cheat
     assert not mine or float(mine) <= float(row["weak"]["hidden Recall@20"]) + 1e-4, row[cheat]
     if cheat in ("reads-callers", "searches-seeds"):  # on this world, whose test listens the notebook holds, it works
         autograded = (root / "autograded" / cheat / LESSON / f"{LESSON}.ipynb").read_text()
-        assert "this world: Recall@20 0.9" in autograded, "the cheat did not reach this world's test listens"
+        assert re.search(r"FOUND \d{4,} held-out listens", autograded), "the cheat did not reach this world's test listens"
 
 
 def test_leaderboard_ranks_by_what_the_grader_measured(graded):

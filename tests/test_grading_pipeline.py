@@ -31,6 +31,7 @@ GRADED = ["test_gap1_genre", "test_gap2_genre_matrix", "test_gap3_cosine", "test
           "test_gap4_user_vocabulary", "test_gap5_item_vocabulary", "test_gap6_rating_model",
           "test_gap7_ranking_task", "test_gap8_training_rmse"]
 HIDDEN_CHECK_CASE = "overfitted-with-typed-in-rmse"
+SHADOWED = "deleted-test-copied-helpers"  # a right notebook without a check cell, beside a helpers package of its own
 TRUSTED = HIDDEN_MARK  # what the grader's own check, outside the kernel, says when it fails a cell
 # Red-team submissions that pass checks inside the kernel without answering; the grader's own checks stop them.
 PATCHED_CHECKS = '''
@@ -81,15 +82,16 @@ def special_submissions() -> dict[str, tuple[nbformat.NotebookNode, set[str] | N
         "solution": (submission(), set()),
         "blank": (nbformat.read(ROOT / "notebooks" / LESSON / f"{LESSON}.ipynb", as_version=4), None),
         # genre is never assigned; later cells that need it fail ungraded, the rest is graded as usual
-        "infinite-loop": (submission({"gap1_extract_genres": "while True:\n    pass"}), {"test_gap1_genre"}),
-        "shadowed-helpers": (submission(), set()),
+        # (it waits rather than spins, so that the 40 s it runs for leave the other tests' CPU alone)
+        "infinite-loop": (submission({"gap1_extract_genres": "import time\nwhile True:\n    time.sleep(0.1)"}),
+                          {"test_gap1_genre"}),
     }
     edited = submission({"gap3_cosine": "corr_mat = item_genre_mat.to_numpy() @ item_genre_mat.to_numpy().T"})
     next(c for c in edited.cells if grade_id(c) == "test_gap3_cosine").source = "pass  # all good"
     subs["edited-test"] = (edited, {"test_gap3_cosine"})
-    deleted = submission()
+    deleted = submission()  # also handed in with a copied helpers package that must not be used (see graded_course)
     deleted.cells = [c for c in deleted.cells if grade_id(c) != "test_gap1_genre"]
-    subs["deleted-test"] = (deleted, set())
+    subs[SHADOWED] = (deleted, set())
     raises = submission()
     next(c for c in raises.cells if c.cell_type == "code").source = 'raise RuntimeError("broken on purpose")'
     subs["raises-first"] = (raises, None)
@@ -122,7 +124,7 @@ def graded_course(tmp_path_factory):
         folder = root / "submitted" / student / LESSON
         folder.mkdir(parents=True)
         nbformat.write(nb, folder / f"{LESSON}.ipynb")
-    shadow = root / "submitted" / "shadowed-helpers" / LESSON / "helpers"
+    shadow = root / "submitted" / SHADOWED / LESSON / "helpers"
     shadow.mkdir()
     (shadow / "__init__.py").write_text('raise ImportError("a copied helpers package must not be used")\n')
     submitted = digest(root / "submitted")
@@ -154,7 +156,7 @@ def test_every_submission_has_a_grade_row(graded_course):
     assert graded == set(expected)
 
 
-@pytest.mark.parametrize("student", ["solution", "shadowed-helpers", "deleted-test"])
+@pytest.mark.parametrize("student", ["solution", SHADOWED])
 def test_correct_work_gets_full_marks(graded_course, student):
     root, _, _ = graded_course
     got = scores(root, student)
@@ -198,7 +200,7 @@ def test_runaway_cell_was_interrupted(graded_course):
 
 def test_a_copied_helpers_package_is_not_used_for_grading(graded_course):
     root, _, _ = graded_course
-    assert not (root / "autograded" / "shadowed-helpers" / LESSON / "helpers").exists()
+    assert not (root / "autograded" / SHADOWED / LESSON / "helpers").exists()
 
 
 def test_no_hidden_check_enters_the_kernel_and_feedback_shows_none(graded_course):

@@ -24,7 +24,7 @@ from coursetools.trusted import (
     CHECKS, is_test_cell, judge_cells, lesson_checks, load, verdict, world_for,
 )
 from export_cases import WRONG_EXPORTS
-from gap_message_cases import CASES, CHALLENGE_CASES
+from gap_message_cases import CASES, CHALLENGE_CASES, RIGHT_IN_VALUE_ONLY
 from helpers.challenge import HIDDEN
 from helpers.exports import ELSEWHERE, INPUTS, INPUTS_ELSEWHERE
 from lesson1_cases import RUN_FIRST
@@ -266,6 +266,7 @@ def test_nbgrader_validate_shows_a_long_assertion_message_whole(tmp_path):
 # message here is what a student sees.
 CASE_PARAMS = [pytest.param(CASES[case][0], case, id=case) for case in CASES]  # beside their lesson's tests
 CHALLENGE_PARAMS = [pytest.param("lesson3_challenge", case, id=case) for case in CHALLENGE_CASES]
+VALUE_ONLY_PARAMS = [pytest.param(RIGHT_IN_VALUE_ONLY[case][0], case, id=case) for case in RIGHT_IN_VALUE_ONLY]
 
 
 @pytest.fixture
@@ -283,11 +284,10 @@ def as_the_grader(folder: Path) -> str:
 AS_A_STUDENT = "import os\nos.environ.pop('NBGRADER_EXECUTION', None)"
 
 
-@pytest.mark.parametrize("assignment, case", CASE_PARAMS, indirect=["assignment"], scope="module")
-def test_a_wrong_answer_meets_a_message_that_teaches(student_kernel, assignment, case, tmp_path):
-    """...and, with every assert of its check turned into one that passes (an input transformer's cheat), still
-    fails the grader's own check of that cell, outside the kernel: the cheat earns nothing."""
-    lesson, gap, right, wrong, check, words = CASES[case]
+def run_wrong_answer(kernel: LiveNotebook, case: tuple, then: list[str] = ()) -> tuple:
+    """Run a case's gap with its wrong answer in the live `kernel`, then the student cells up to its check and the
+    code in `then`; put the right answer back, as a student. Returns (the gap's run, the check's run, then's runs)."""
+    lesson, gap, right, wrong, check, words = case
     source = nbformat.read(source_path(lesson), as_version=4)
     student = nbformat.read(student_path(lesson), as_version=4)
     at = {grade_id(c): i for i, c in enumerate(student.cells) if grade_id(c)}
@@ -295,28 +295,45 @@ def test_a_wrong_answer_meets_a_message_that_teaches(student_kernel, assignment,
     assert right in answer, f"{right!r} is not in the solution of {gap}"
     later = [c.source for c in student.cells[at[gap] + 1: at[check] + 1] if c.cell_type == "code"]
     first = [student.cells[at[RUN_FIRST[gap]]].source] if gap in RUN_FIRST else []
-    instructor_check = without_markers(next(c.source for c in source.cells if grade_id(c) == check))
     try:
         for cell in first:
-            student_kernel.run(cell)
-        gap_run = student_kernel.run(answer.replace(right, wrong))
+            kernel.run(cell)
+        gap_run = kernel.run(answer.replace(right, wrong))
         for cell in later[:-1]:
-            student_kernel.run(cell)
-        caught = student_kernel.run(later[-1])
-        student_kernel.run(as_the_grader(tmp_path))
-        cheated = student_kernel.run(passing_every_assert(instructor_check))
+            kernel.run(cell)
+        caught = kernel.run(later[-1])
+        after = [kernel.run(code) for code in then]
     finally:  # the right answer again, as a student, for the next case
-        student_kernel.run(AS_A_STUDENT)
+        kernel.run(AS_A_STUDENT)
         for cell in first + [answer] + later:
-            student_kernel.run(cell)
+            kernel.run(cell)
     assert not errors(gap_run), f"the wrong answer itself does not run: {error_text(gap_run)}"
     assert errors(caught) == ["AssertionError"], error_text(caught)
     for word in words:
         assert word in error_text(caught), f"{word!r} is not in the message:\n{error_text(caught)}"
     width = nbgrader_config().Validator.width  # `nbgrader validate` cuts longer lines
     assert all(len("    " + line) <= width - 3 for line in error_text(caught).splitlines()), error_text(caught)
+    return gap_run, caught, after
+
+
+@pytest.mark.parametrize("assignment, case", CASE_PARAMS, indirect=["assignment"], scope="module")
+def test_a_wrong_answer_meets_a_message_that_teaches(student_kernel, assignment, case, tmp_path):
+    """...and, with every assert of its check turned into one that passes (an input transformer's cheat), still
+    fails the grader's own check of that cell, outside the kernel: the cheat earns nothing."""
+    lesson, gap, right, wrong, check, words = CASES[case]
+    source = nbformat.read(source_path(lesson), as_version=4)
+    instructor_check = without_markers(next(c.source for c in source.cells if grade_id(c) == check))
+    _, _, (_, cheated) = run_wrong_answer(student_kernel, CASES[case],
+                                          [as_the_grader(tmp_path), passing_every_assert(instructor_check)])
     assert errors(cheated) or verdict(checks_of(lesson), check, tmp_path, world_of(lesson)), \
         f"with its asserts passing, {check} lets this wrong answer through: the grader's own check misses it"
+
+
+@pytest.mark.parametrize("assignment, case", VALUE_ONLY_PARAMS, indirect=["assignment"], scope="module")
+def test_an_answer_right_only_in_value_meets_a_message_naming_its_kind(student_kernel, assignment, case):
+    """A dense matrix where the lesson asks for a sparse one, an np.matrix for an array: the grader sees only the
+    exported numbers, which are right, so the visible check is what tells the student."""
+    run_wrong_answer(student_kernel, RIGHT_IN_VALUE_ONLY[case])
 
 
 @pytest.mark.parametrize("assignment, case", CHALLENGE_PARAMS, indirect=["assignment"], scope="module")
@@ -399,3 +416,12 @@ def test_a_bpr_loss_that_xla_cannot_compile_is_trained_uncompiled(student_kernel
     result = json.loads(text.split("RESULT ", 1)[1])
     assert not result["printing"] and result["right"], "only the printing bpr_loss should run uncompiled"
     assert 0 < result["loss"] < np.log(2), "one epoch should bring the loss below log 2, a random ranking's"
+
+
+@pytest.mark.parametrize("assignment", ["lesson3_challenge"], indirect=True, scope="module")
+def test_popularity_scores_the_same_in_the_table_and_in_the_challenges_report(student_kernel):
+    cell = student_kernel.run('print("RESULT", comparison.loc["popularity", "Recall@20"], helpers.score_challenge('
+                              'fit_recommender, seed=SEED, reference_recall=0.3364).popularity_recall)')
+    assert not errors(cell), error_text(cell)
+    table, report = map(float, "".join(o.get("text", "") for o in cell.outputs).split("RESULT ", 1)[1].split())
+    assert table == pytest.approx(report, abs=1e-12), "popularity's ties are broken differently in the two"

@@ -162,6 +162,8 @@ def test_gap5_top_k(got, w) -> None:
     assert np.array_equal(got["big_after"], big), "top_k_unseen changed its scores"
     expected = np.argsort(-np.where(seen.toarray(), -np.inf, big), axis=1, kind="stable")[:, :25]
     assert np.array_equal(got["got"], expected), "the 25 best unseen tracks are wrong, or not best first"
+    assert np.array_equal(got["negative"], expected), \
+        "with every score negative the lists change: a heard track scored 0 beats them; mask with -np.inf"
     many = np.random.default_rng(0).random((5, 1000))
     assert got["many"].shape == (5, 200) and (np.diff(np.take_along_axis(many, got["many"], axis=1), axis=1) <= 0).all(), \
         "each list should be best first: np.argpartition finds the top k but leaves them unordered; sort them by score"
