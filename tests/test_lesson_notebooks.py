@@ -381,13 +381,20 @@ print("RESULT", _json.dumps({"summed": _summed, "mean": _mean, "fast": _model.pr
 '''
 
 
+def run_for_result(kernel: LiveNotebook, code: str) -> tuple[str, str]:
+    """Run `code`, which prints "RESULT " and then its result, in the live `kernel`, without an error: (everything it
+    printed, what follows RESULT)."""
+    cell = kernel.run(code)
+    assert not errors(cell), error_text(cell)
+    text = "".join(o.get("text", "") for o in cell.outputs)
+    return text, text.split("RESULT ", 1)[1]
+
+
 @pytest.mark.parametrize("assignment", ["lesson3_challenge"], indirect=True, scope="module")
 def test_lightgcn_trains_with_the_students_own_propagate_unless_the_fast_kernel_agrees(student_kernel):
-    cell = student_kernel.run(PROPAGATION_CHECK)
-    text = "".join(o.get("text", "") for o in cell.outputs)
-    assert not errors(cell), error_text(cell)
+    text, result = run_for_result(student_kernel, PROPAGATION_CHECK)
     assert "training uses your propagate as written" in text, text
-    result = json.loads(text.split("RESULT ", 1)[1])
+    result = json.loads(result)
     assert result["summed"] == 0, "with a wrong propagate, the model must propagate with it, as the student wrote it"
     assert result["fast"] == "mean_of_layers" and result["mean"] < 1e-5, result
 
@@ -409,19 +416,16 @@ print("RESULT", _json.dumps({"printing": _printing is batch_gradients, "right": 
 
 @pytest.mark.parametrize("assignment", ["lesson3_challenge"], indirect=True, scope="module")
 def test_a_bpr_loss_that_xla_cannot_compile_is_trained_uncompiled(student_kernel):
-    cell = student_kernel.run(XLA_CHECK)
-    text = "".join(o.get("text", "") for o in cell.outputs)
-    assert not errors(cell), error_text(cell)
+    text, result = run_for_result(student_kernel, XLA_CHECK)
     assert "without XLA, which cannot compile PrintV2" in text, text
-    result = json.loads(text.split("RESULT ", 1)[1])
+    result = json.loads(result)
     assert not result["printing"] and result["right"], "only the printing bpr_loss should run uncompiled"
     assert 0 < result["loss"] < np.log(2), "one epoch should bring the loss below log 2, a random ranking's"
 
 
 @pytest.mark.parametrize("assignment", ["lesson3_challenge"], indirect=True, scope="module")
 def test_popularity_scores_the_same_in_the_table_and_in_the_challenges_report(student_kernel):
-    cell = student_kernel.run('print("RESULT", comparison.loc["popularity", "Recall@20"], helpers.score_challenge('
-                              'fit_recommender, seed=SEED, reference_recall=0.3364).popularity_recall)')
-    assert not errors(cell), error_text(cell)
-    table, report = map(float, "".join(o.get("text", "") for o in cell.outputs).split("RESULT ", 1)[1].split())
+    _, result = run_for_result(student_kernel, 'print("RESULT", comparison.loc["popularity", "Recall@20"], '
+                               'helpers.score_challenge(fit_recommender, seed=SEED, reference_recall=0.3364).popularity_recall)')
+    table, report = map(float, result.split())
     assert table == pytest.approx(report, abs=1e-12), "popularity's ties are broken differently in the two"
