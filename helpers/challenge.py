@@ -46,8 +46,8 @@ class ChallengeScore:
     def report(self) -> str:
         """One line with every figure."""
         return (f"{self.world}: Recall@20 {self.recall:.4f}, NDCG@20 {self.ndcg:.4f}; popularity {self.popularity_recall:.4f} "
-                f"(yours is {self.ratio_to_popularity:.2f} x), reference LightGCN {self.reference_recall:.4f} "
-                f"(yours is {self.ratio_to_reference:.2f} x); fitted in {self.fit_seconds:.1f} s"
+                f"(yours is {self.ratio_to_popularity:.3f} x), reference LightGCN {self.reference_recall:.4f} "
+                f"(yours is {self.ratio_to_reference:.3f} x); fitted in {self.fit_seconds:.1f} s"
                 + ("" if np.isnan(self.ceiling_recall) else f"; the true preferences' ceiling {self.ceiling_recall:.4f}"))
 
 

@@ -112,7 +112,7 @@ def popular_everywhere(train, tracks):
 def test_challenge_score_of_popularity_is_popularity_and_its_report_says_so():
     score = helpers.score_challenge(popular_everywhere, seed=11, reference_recall=0.3)
     assert np.isclose(score.ratio_to_popularity, 1.0) and score.ratio_to_reference < 0.9
-    assert f"Recall@20 {score.recall:.4f}" in score.report() and "(yours is 1.00 x)" in score.report()
+    assert f"Recall@20 {score.recall:.4f}" in score.report() and "(yours is 1.000 x)" in score.report()
     assert score.popularity_recall < score.ceiling_recall < 1, "the true preferences rank better than popularity"
     assert f"ceiling {score.ceiling_recall:.4f}" in score.report()
 
