@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from helpers.exports import export, inputs
 from helpers.music import listen_matrix, make_listening_data, ranking_metrics, split_per_user
@@ -32,6 +33,7 @@ class ChallengeScore:
     lists: np.ndarray | None = field(default=None, repr=False, compare=False)  # what was scored: one row per user
     ceiling_recall: float = float("nan")
     recommend: Callable | None = field(default=None, repr=False, compare=False)  # what the pipeline returned
+    heard: sp.csr_matrix | None = field(default=None, repr=False, compare=False)  # users x tracks: the training listens
 
     @property
     def ratio_to_popularity(self) -> float:
@@ -80,7 +82,7 @@ def score_challenge(fit_recommender: Callable, seed: int, reference_recall: floa
     popular, ceiling = (recall_of_scores(scores, heard, held_out, users)
                         for scores in (np.tile(popularity, (len(users), 1)), data.preference[users]))
     return ChallengeScore(float(mine[f"Recall@{K}"]), float(mine[f"NDCG@{K}"]), popular, float(reference_recall),
-                          fit_seconds, world, lists, ceiling, recommend)
+                          fit_seconds, world, lists, ceiling, recommend, heard)
 
 
 def recall_of_scores(scores: np.ndarray, heard, held_out, users: np.ndarray) -> float:

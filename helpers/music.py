@@ -122,6 +122,17 @@ def listen_matrix(listens: pd.DataFrame, n_users: int, n_tracks: int) -> sp.csr_
     return matrix
 
 
+def play_matrix(listens: pd.DataFrame, n_users: int, n_tracks: int) -> sp.csr_matrix:
+    """The users x tracks matrix of log(1 + plays) of `listens` (plays of a user and track summed; CSR, float32)."""
+    if "plays" not in listens.columns:
+        raise KeyError(f"listens need a 'plays' column for play_matrix; they have {list(listens.columns)}")
+    plays = sp.csr_matrix((listens["plays"].to_numpy(dtype=np.float64),
+                           (listens["user"].to_numpy(), listens["track"].to_numpy())), shape=(n_users, n_tracks))
+    plays.sum_duplicates()
+    plays.data = np.log1p(plays.data)
+    return plays.astype(np.float32)
+
+
 def ranking_metrics(top: np.ndarray, held_out: sp.csr_matrix, k: int = 20) -> pd.DataFrame:
     """Recall@k and NDCG@k per user of the lists `top` (users x >= k track ids, best first) against the rows of `held_out`."""
     top = np.asarray(top)

@@ -97,6 +97,15 @@ def test_ranking_metrics_on_cases_worked_by_hand():
         helpers.ranking_metrics(top, held, k=4)
 
 
+def test_play_matrix_holds_log_one_plus_plays_and_names_a_missing_column():
+    listens = pd.DataFrame({"user": [0, 0, 1, 1], "track": [2, 0, 2, 2], "plays": [1, 9, 3, 4]})
+    X = helpers.play_matrix(listens, 2, 3)
+    assert X.dtype == np.float32 and X.shape == (2, 3)
+    np.testing.assert_allclose(X.toarray(), np.log1p([[9, 0, 1], [0, 0, 7]]), rtol=1e-6)  # a pair's plays summed
+    with pytest.raises(KeyError, match="plays"):
+        helpers.play_matrix(listens.drop(columns="plays"), 2, 3)
+
+
 def popular_everywhere(train, tracks):
     """The challenge answer that recommends the most played tracks, each user's heard ones left out."""
     counts = train.groupby("track").size().reindex(range(len(tracks)), fill_value=0).to_numpy().astype(float)
@@ -114,6 +123,9 @@ def test_challenge_score_of_popularity_is_popularity_and_its_report_says_so():
     assert np.isclose(score.ratio_to_popularity, 1.0) and score.ratio_to_reference < 0.9
     assert f"Recall@20 {score.recall:.4f}" in score.report() and "(yours is 1.000 x)" in score.report()
     assert score.popularity_recall < score.ceiling_recall < 1, "the true preferences rank better than popularity"
+    world = helpers.make_listening_data(seed=11)
+    train, _, _ = helpers.split_per_user(world.listens, valid=0.1, test=0.2, seed=11)
+    assert (score.heard != helpers.listen_matrix(train, world.n_users, world.n_tracks)).nnz == 0, "the world's training listens"
     assert f"ceiling {score.ceiling_recall:.4f}" in score.report()
 
 

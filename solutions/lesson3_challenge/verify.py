@@ -10,6 +10,7 @@ never enter the kernel."""
 from __future__ import annotations
 
 import io
+import os
 import secrets
 from functools import cache
 from pathlib import Path
@@ -85,8 +86,13 @@ def comparison(seed: int):
     first.source = first.source.replace(f"SEED = {SEED}", f"SEED = {seed}")
     end = next(i for i, c in enumerate(nb.cells) if c.source.startswith("comparison = ") or "\ncomparison = " in c.source)
     nb.cells = nb.cells[: end + 1] + [nbformat.v4.new_code_cell("print(comparison.to_json(orient='split'))")]
-    NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True,
-                   resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()
+    saved = os.environ.pop("LASTFM_PATH", None)  # the generated world, whatever the maintainer's shell holds
+    try:
+        NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True,
+                       resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()
+    finally:
+        if saved is not None:
+            os.environ["LASTFM_PATH"] = saved
     return pd.read_json(io.StringIO(nb.cells[-1].outputs[0].text), orient="split")
 
 
