@@ -17,6 +17,7 @@ use_keras2()
 # name -> the module that defines it, imported on first access (PEP 562)
 _LAZY = {
     "Cost": "helpers.cost",
+    "check_traceable": "helpers.traced",
     "GENRES": "helpers.data",
     "Listening": "helpers.music",
     "export": "helpers.exports",

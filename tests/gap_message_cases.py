@@ -2,8 +2,8 @@
 run by test_lesson_notebooks.py in the kernel where the lesson's solution ran."""
 
 from lesson3_cases import (
-    CHALLENGE_CHECKS, FITS_ON_THE_NOTEBOOKS_LISTENS, FITS_ON_THE_NOTEBOOKS_TRAIN, POPULAR_MINUS_HEARD,
-    SAME_LIST_FOR_EVERYONE,
+    CHALLENGE_CHECKS, FITS_ON_THE_NOTEBOOKS_LISTENS, FITS_ON_THE_NOTEBOOKS_TRAIN, MASKS_THE_NOTEBOOKS_LISTENS,
+    POPULAR_MINUS_HEARD, SAME_LIST_FOR_EVERYONE,
 )
 
 # name -> (lesson, gap, text in the solution, its wrong replacement, check that must fail, words its message must hold)
@@ -143,6 +143,19 @@ RIGHT_IN_VALUE_ONLY = {
                               ["a dense n x n matrix?", "Stay sparse"]),
     "ease-as-np-matrix": ("lesson3_challenge", "gap6_ease", "(X.T @ X).toarray()", "(X.T @ X).todense()",
                           "test_gap6_ease", ["got an np.matrix", ".toarray()"]),
+    "numpy-in-bpr-loss": ("lesson3_challenge", "gap4_bpr_loss", "-tf.reduce_mean(tf.math.log_sigmoid(positive - negative))",
+                          "tf.constant(np.mean(np.logaddexp(0.0, negative.numpy() - positive.numpy())), tf.float32)",
+                          "test_gap4_bpr_loss", ["bpr_loss failed inside a tf.function", "TensorFlow operations only"]),
+}
+
+# An in-use check after a cell that stopped with an error (the training of a propagate with float64 values, the
+# tuning of an ease that cannot be inverted): nbgrader validate shows only the check, so it says which cell to run.
+# check -> (code that removes what the cell before it made, code that puts it back, words the message must hold)
+CELL_BEFORE_FAILED = {
+    "test_gap4_trained_model": ("_before = dict(curves)\ncurves.pop('LightGCN (K = 3)')",
+                                "curves.clear()\ncurves.update(_before)", ["has not been trained", "the cell above"]),
+    "test_gap6_tuned": ("_before = globals().pop('ease_valid')", "ease_valid = _before",
+                        ["tunes lambda stopped with an error", "run it"]),
 }
 
 # The challenge (lesson 3, gap 7) as nbgrader grades it: the instructor's checks, hidden world included,
@@ -153,4 +166,5 @@ CHALLENGE_CASES = {  # name -> (the student's fit_recommender, None for the solu
     "same-popular-list-for-everyone": (SAME_LIST_FOR_EVERYONE, set(CHALLENGE_CHECKS)),
     "fitted-on-the-notebooks-listens": (FITS_ON_THE_NOTEBOOKS_LISTENS, set(CHALLENGE_CHECKS)),
     "fitted-on-the-notebooks-train": (FITS_ON_THE_NOTEBOOKS_TRAIN, set(CHALLENGE_CHECKS)),
+    "masked-with-the-notebooks-listens": (MASKS_THE_NOTEBOOKS_LISTENS, set(CHALLENGE_CHECKS)),
 }

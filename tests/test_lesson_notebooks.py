@@ -24,7 +24,7 @@ from coursetools.trusted import (
     CHECKS, is_test_cell, judge_cells, lesson_checks, load, verdict, world_for,
 )
 from export_cases import WRONG_EXPORTS
-from gap_message_cases import CASES, CHALLENGE_CASES, RIGHT_IN_VALUE_ONLY
+from gap_message_cases import CASES, CELL_BEFORE_FAILED, CHALLENGE_CASES, RIGHT_IN_VALUE_ONLY
 from helpers.challenge import HIDDEN
 from helpers.exports import ELSEWHERE, INPUTS, INPUTS_ELSEWHERE
 from lesson1_cases import RUN_FIRST
@@ -331,6 +331,24 @@ def test_an_answer_right_only_in_value_meets_a_message_naming_its_kind(student_k
     """A dense matrix where the lesson asks for a sparse one, an np.matrix for an array: the grader sees only the
     exported numbers, which are right, so the visible check is what tells the student."""
     run_wrong_answer(student_kernel, RIGHT_IN_VALUE_ONLY[case])
+
+
+@pytest.mark.parametrize("assignment", ["lesson3_challenge"], indirect=True, scope="module")
+@pytest.mark.parametrize("check", CELL_BEFORE_FAILED)
+def test_an_in_use_check_names_the_cell_before_it_when_that_cell_failed(student_kernel, assignment, check):
+    """nbgrader validate shows only graded cells: a check whose input a failed cell never made says which cell to run."""
+    remove, restore, words = CELL_BEFORE_FAILED[check]
+    student = nbformat.read(student_path(assignment), as_version=4)
+    cell = next(c.source for c in student.cells if grade_id(c) == check)
+    assert not errors(student_kernel.run(remove))
+    try:
+        caught = student_kernel.run(cell)
+    finally:
+        assert not errors(student_kernel.run(restore))
+    assert errors(caught) == ["AssertionError"], error_text(caught)
+    for word in words:
+        assert word in error_text(caught), f"{word!r} is not in the message:\n{error_text(caught)}"
+    assert not errors(student_kernel.run(cell)), "with its input back, the check passes again"
 
 
 @pytest.mark.parametrize("assignment, case", CHALLENGE_PARAMS, indirect=["assignment"], scope="module")
