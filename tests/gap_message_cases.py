@@ -153,10 +153,10 @@ RIGHT_IN_VALUE_ONLY = {
 # tuning of an ease that cannot be inverted): nbgrader validate shows only the check, so it says which cell to run.
 # check -> (code that removes what the cell before it made, code that puts it back, words the message must hold)
 CELL_BEFORE_FAILED = {
-    "test_gap4_trained_model": ("_before = dict(curves)\ncurves.pop('LightGCN (K = 3)')",
-                                "curves.clear()\ncurves.update(_before)", ["has not been trained", "the cell above"]),
+    "test_gap4_trained_model": ("_before = dict(curves)\ncurves.pop('LightGCN (K = 3)')", "curves.clear()\ncurves.update(_before)",
+                                ["has not been trained", "Validate does not show", "Run All Cells"]),
     "test_gap6_tuned": ("_before = globals().pop('ease_valid')", "ease_valid = _before",
-                        ["tunes lambda stopped with an error", "run it"]),
+                        ["tunes lambda stopped with an error", "Validate does not show", "Run All Cells"]),
 }
 
 # The challenge (lesson 3, gap 7) as nbgrader grades it: the instructor's checks, hidden world included,
