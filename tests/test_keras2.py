@@ -9,13 +9,25 @@ from jupyter_client.kernelspec import KernelSpecManager
 from conftest import run_python
 
 
-def test_importing_helpers_first_makes_tfrs_importable():
+@pytest.fixture(scope="module")
+def helpers_first():
+    """One interpreter that imports helpers first, then TensorFlow and TFRS, prints tf.keras's module, and then
+    whether helpers.seed_everything repeats numpy's and TensorFlow's draws (two tests read its two lines)."""
     result = run_python(
-        "import helpers, tensorflow as tf, tensorflow_recommenders as tfrs;"
-        "print(tf.keras.__name__)"
+        "import helpers, numpy as np, tensorflow as tf, tensorflow_recommenders as tfrs\n"
+        "print(tf.keras.__name__)\n"
+        "tf = helpers.import_tensorflow_quietly()\n"
+        "helpers.seed_everything(3); a = (np.random.rand(), float(tf.random.uniform(())), "
+        "tf.keras.layers.Dense(2).build((None, 2)) )\n"
+        "helpers.seed_everything(3); b = (np.random.rand(), float(tf.random.uniform(())))\n"
+        "print(a[:2] == b)\n"
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().startswith("tf_keras")
+    return result.stdout.strip().splitlines()
+
+
+def test_importing_helpers_first_makes_tfrs_importable(helpers_first):
+    assert helpers_first[0].startswith("tf_keras")
 
 
 def test_helpers_after_plain_tensorflow_import_still_works():
@@ -103,17 +115,8 @@ def test_the_venv_kernel_sets_the_switch():
     assert spec.env.get("TF_USE_LEGACY_KERAS") == "1", json.dumps(spec.to_dict())
 
 
-def test_seed_everything_repeats_numpy_and_tensorflow_draws():
-    code = (
-        "import helpers, numpy as np; tf = helpers.import_tensorflow_quietly()\n"
-        "helpers.seed_everything(3); a = (np.random.rand(), float(tf.random.uniform(())), "
-        "tf.keras.layers.Dense(2).build((None, 2)) )\n"
-        "helpers.seed_everything(3); b = (np.random.rand(), float(tf.random.uniform(())))\n"
-        "print(a[:2] == b)\n"
-    )
-    result = run_python(code)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "True"
+def test_seed_everything_repeats_numpy_and_tensorflow_draws(helpers_first):
+    assert helpers_first[1:] == ["True"]
 
 
 def test_seed_everything_rejects_bad_seed():
