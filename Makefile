@@ -6,7 +6,8 @@ include venv.mk
 
 .DEFAULT_GOAL := help
 PYTEST_ARGS ?=
-# Test files run on this many workers (pytest-xdist), each with its own temporary courses.
+# Test files run on this many workers (pytest-xdist), each with its own temporary courses, in the order
+# tests/conftest.py sets (slowest first; xdist would otherwise reorder them by their number of tests).
 PYTEST_JOBS ?= 2
 COURSE := $(BIN)/python -m coursetools
 
@@ -17,7 +18,7 @@ help: ## list the targets, one line each
 	@echo "Instructor steps in detail: $(BIN)/python -m coursetools --help (after make install)"
 
 test: $(STAMP) ## run the whole test suite (creates .venv first if needed)
-	$(BIN)/python -m pytest -n $(PYTEST_JOBS) --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_JOBS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 # Maintainers: after editing solutions/, store the outputs nbval checks, then
 # regenerate the student notebooks (it refuses to overwrite uncommitted edits).

@@ -51,7 +51,11 @@ def grader_of(run: subprocess.Popen, student: str, timeout: float = 60) -> psuti
         for child in psutil.Process(run.pid).children(recursive=True):
             try:
                 command = child.cmdline()
-                if "autograde" in command and any(student in part for part in command) and child.children():
+                # its kernel itself, not only the sandbox starting it: bubblewrap takes a moment to arm its
+                # --die-with-parent, and a grader killed before that leaves the sandbox behind
+                if "autograde" in command and any(student in part for part in command) and any(
+                        p.name().startswith("python") and "ipykernel" in " ".join(p.cmdline())
+                        for p in child.children(recursive=True)):
                     return child
             except psutil.Error:
                 continue
