@@ -8,10 +8,11 @@ stopping on validation):
 - before: the loop as it was, the baseline: each step's layers by the student's `propagate` itself
   (tf.sparse.sparse_dense_matmul on a SparseTensor), the L2 penalty on the batch's gathered layer-0 rows, a graph
   traced for each batch size, and each epoch's negatives checked against R_train by scipy's fancy indexing;
-- now: the notebook's `fit_bpr`: the same layers by TensorFlow's CSR kernel (`fast_propagation`, used only where
-  it agrees with `propagate`), the batch's loss and its gradients compiled by XLA (`batch_gradients`, the L2 sum
-  as each node's squared norm times its count in the batch), one graph for every batch size, and the negatives
-  checked against a dense 0/1 matrix (the same draws).
+- now: the notebook's `fit_bpr`: the same layers by TensorFlow's CSR kernel, and their gradient as the same mean
+  of layers of the incoming gradient (A_hat is symmetric) (`fast_propagation`, used only where both agree with
+  `propagate` and its gradient), the batch's loss and its gradients compiled by XLA (`batch_gradients`, the L2 sum
+  as each node's squared norm times its count in the batch), the steps between two checks in one TensorFlow call,
+  and the negatives checked against a dense 0/1 matrix (the same draws).
 Prints, as medians of --runs, each fit's seconds, its ratio to the floor (a fresh kernel importing TensorFlow and
 TFRS, measured in the same run) and the speed-up; then, from the first run, the largest difference between the two
 models' embeddings on the same E0, and the test Recall@20 and epochs each reaches.

@@ -381,7 +381,8 @@ def test_the_challenge_is_scored_outside_the_kernel(student_kernel, assignment, 
         assert 0.2 < figures["hidden Recall@20"] < figures["ceiling Recall@20"] and not figures["flag"], figures
 
 
-# Training multiplies by A_hat with TensorFlow's CSR kernel only where that gives what the student's propagate gives.
+# Training multiplies by A_hat with TensorFlow's CSR kernel only where that gives what the student's propagate gives,
+# layers and gradient.
 PROPAGATION_CHECK = '''
 import json as _json
 _right = propagate
@@ -389,10 +390,13 @@ def propagate(A_hat, E0, n_layers):  # the sum of the layers, not their mean: ga
     return _right(A_hat, E0, n_layers) * (n_layers + 1)
 _model = LightGCN(A_hat, world.n_users, 3)
 _summed = float(tf.reduce_max(tf.abs(tf.concat(_model.embeddings(), 0) - propagate(A_hat, _model.E0, 3))))
+def propagate(A_hat, E0, n_layers):  # the right layers, but a gradient of E0 alone: the gradient check names it
+    return E0 + tf.stop_gradient(_right(A_hat, E0, n_layers) - E0)
+_stopped = LightGCN(A_hat, world.n_users, 3).propagation.__name__
 propagate = _right
 _model = LightGCN(A_hat, world.n_users, 3)
 _mean = float(tf.reduce_max(tf.abs(tf.concat(_model.embeddings(), 0) - propagate(A_hat, _model.E0, 3))))
-print("RESULT", _json.dumps({"summed": _summed, "mean": _mean, "fast": _model.propagation.__name__}))
+print("RESULT", _json.dumps({"summed": _summed, "mean": _mean, "fast": _model.propagation.__name__, "stopped": _stopped}))
 '''
 
 
@@ -408,10 +412,11 @@ def run_for_result(kernel: LiveNotebook, code: str) -> tuple[str, str]:
 @pytest.mark.parametrize("assignment", ["lesson3_challenge"], indirect=True, scope="module")
 def test_lightgcn_trains_with_the_students_own_propagate_unless_the_fast_kernel_agrees(student_kernel):
     text, result = run_for_result(student_kernel, PROPAGATION_CHECK)
-    assert "training uses your propagate as written" in text, text
+    assert text.count("training uses your propagate as written") == 2, text
     result = json.loads(result)
     assert result["summed"] == 0, "with a wrong propagate, the model must propagate with it, as the student wrote it"
-    assert result["fast"] == "mean_of_layers" and result["mean"] < 1e-5, result
+    assert result["stopped"] == "<lambda>", "right layers with a wrong gradient must train with the student's propagate"
+    assert result["fast"] == "symmetric_mean_of_layers" and result["mean"] < 1e-5, result
 
 
 # XLA compiles the batch's gradients only where it can compile the student's bpr_loss; else training runs it as is.
