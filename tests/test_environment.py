@@ -72,3 +72,13 @@ def test_keras2_stack_is_pinned_as_required():
 def test_installed_versions_match_the_pins():
     wrong = {name: (want, version(name)) for name, want in pip_pins().items() if version(name) != want}
     assert not wrong, f"installed versions differ from requirements.txt (pinned, installed): {wrong}"
+
+
+def test_nbgrader_imports_without_compiling_the_iri_grammar():
+    # jsonschema 4.24+ imports rfc3987-syntax, whose grammar costs 2-3 s in every process that imports nbformat
+    import subprocess
+    import sys
+
+    code = "import sys, nbgrader.apps; print(sorted(m for m in ('rfc3987_syntax', 'lark') if m in sys.modules))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "[]", f"importing nbgrader loaded {loaded}: pin jsonschema below 4.24 (requirements.txt)"
