@@ -3,8 +3,9 @@
     python scripts/benchmark_lesson.py [lesson ...] [--runs 3] [--seeds 0 1 2 3 4]
 
 Prints, as medians of --runs: the floor (a fresh kernel importing TensorFlow and
-TFRS), `import helpers` in a fresh interpreter, and each lesson top to bottom with
-its ratio to the floor, its peak kernel memory and its slowest cells. Then, for
+TFRS, measured before each run of the lessons, so that a slow spell of the
+machine slows both), `import helpers` in a fresh interpreter, and each lesson
+top to bottom with its ratio to the floor, its peak kernel memory and its slowest cells. Then, for
 each seed, the RMSE figures the lesson computes and the margin its check allows.
 """
 
@@ -74,13 +75,20 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2, 3, 4])
     args = parser.parse_args()
     paths = {lesson: lesson_path(lesson) for lesson in args.lessons}
-    floor = median_of(args.runs, floor_once)
-    print(figure("floor: kernel + import tensorflow, tfrs", floor, floor))
+    floors, all_runs = [], {lesson: [] for lesson in paths}
+    for _ in range(args.runs):  # a floor, then each lesson, in turn: a slow spell of the machine slows both
+        floors.append(floor_once())
+        for lesson, path in paths.items():
+            all_runs[lesson].append(run(path))
+    floor = statistics.median(floors)
+    print(figure("floor: kernel + import tensorflow, tfrs", floor, floor) + f"  (runs: {', '.join(f'{f:.1f}' for f in floors)} s)")
     helpers_seconds = median_of(args.runs, import_helpers_seconds)
     print(f"{'import helpers, fresh interpreter':<44} {helpers_seconds:6.2f} s  (goal <= 0.4 s)")
     for lesson, path in paths.items():
-        runs = [run(path) for _ in range(args.runs)]
+        runs = all_runs[lesson]
         total = statistics.median(r["total"] for r in runs)
+        seconds = ", ".join(f"{r['total']:.1f}" for r in runs)
+        print(f"{lesson} runs: {seconds} s")
         print(figure(f"{lesson}, top to bottom", total, floor, RATIO_GOALS.get(lesson))
               + f"  peak kernel memory {max(r['memory'] for r in runs):.0f} MB" + (f"  ({BUDGETS[lesson]})" if lesson in BUDGETS else ""))
         per_cell = [statistics.median(times) for times in zip(*(r["cells"] for r in runs))]
