@@ -169,7 +169,8 @@ class ExecuteThroughADeadKernel(Execute):
         try:
             cell, resources = super().preprocess_cell(cell, resources, index)
             if cell.metadata.get("nbgrader", {}).get("grade"):
-                self.graded.append(cell)
+                self.graded.append(cell)  # its export is read at once: no later cell can change it
+                sandbox.fetch_export(self.km, cell.metadata.nbgrader["grade_id"], Path(resources["metadata"]["path"]))
             if index == len(self.nb.cells) - 1:  # the lesson's own runs, if it has any, come after the last cell, so
                 for graded in self.graded:       # that no cell of the notebook runs after them to print what they saw
                     run_after(self, graded, resources, SOURCE_ROOT, COURSE_ROOT)

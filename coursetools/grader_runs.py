@@ -6,11 +6,12 @@ exports (coursetools/trusted.py)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import time
-import zipfile
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from types import ModuleType
 
@@ -18,24 +19,26 @@ import nbformat
 import numpy as np
 from nbformat import NotebookNode
 
+from coursetools import sandbox
 from coursetools.course_secrets import load_secret
 from coursetools.trusted import CHECKS, lesson_checks, load, world_for
 from helpers.exports import FOLDER, INPUTS
 
 
 def hand_in(folder: Path, name: str, arrays: dict[str, np.ndarray]) -> Path:
-    """Write `arrays` as `folder`/.grading-inputs/`name`.npz, readable by the kernel's own user. `folder` belongs to
-    that user, who may have put a link there: whatever stands at .grading-inputs is removed, the folder is made anew
-    (failing if something took its place meanwhile), and the file is written through the folder's descriptor, never
-    through a link."""
+    """Write `arrays` as `folder`/.grading-inputs/`name`.npz, readable by the kernel's own user. `folder` may belong to
+    that user, who may have put a link there: whatever stands at .grading-inputs that is not a folder is removed and
+    a folder made (failing if something took its place meanwhile), and the file is written through the folder's
+    descriptor, never through a link. (The sandbox's folder is the grader's own, shown read-only to the kernel.)"""
     inputs = folder / INPUTS
-    if inputs.is_symlink() or inputs.is_file():
+    if inputs.is_symlink() or (inputs.exists() and not inputs.is_dir()):
         inputs.unlink()
-    elif inputs.exists():
-        shutil.rmtree(inputs)
-    os.mkdir(inputs, 0o755)
+    if not inputs.exists():
+        os.mkdir(inputs, 0o755)
     directory = os.open(inputs, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
     try:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(f"{name}.npz", dir_fd=directory)
         file = os.open(f"{name}.npz", os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644, dir_fd=directory)
         with os.fdopen(file, "wb") as out:
             np.savez(out, **arrays)
@@ -45,12 +48,13 @@ def hand_in(folder: Path, name: str, arrays: dict[str, np.ndarray]) -> Path:
     return inputs / f"{name}.npz"
 
 
-def grader_run(checks: ModuleType, grade_id: str, world: object, folder: Path,
-               execute: Callable[[str], NotebookNode], exports: Path) -> tuple[str, dict] | None:
+def grader_run(checks: ModuleType, grade_id: str, world: object, folder: Path, execute: Callable[[str], NotebookNode],
+               exports: Path, fetch: Callable[[str], None] | None = None) -> tuple[str, dict] | None:
     """The lesson's own run after graded cell `grade_id`, if its checks ask for one (verify.AFTER = {grade_id: (name,
-    line)}): hand its data in below `folder`, the kernel's folder, run its line with `execute`, timed from here, take
-    the data away and read what the line exported into `exports` at once (what student code writes there later, from
-    a thread say, is never read). Returns (name, {"seconds", "error", and the exported arrays})."""
+    line)}): hand its data in below `folder` (the kernel's folder, or the sandbox's folder of inputs), run its line
+    with `execute`, timed from here, take the data away and read what the line exported into `exports` at once (what
+    student code writes there later, from a thread say, is never read), after `fetch(name)` brought it there from the
+    sandbox, if the kernel runs in one. Returns (name, {"seconds", "error", and the exported arrays})."""
     if grade_id not in getattr(checks, "AFTER", {}):
         return None
     name, code = checks.AFTER[grade_id]
@@ -63,15 +67,19 @@ def grader_run(checks: ModuleType, grade_id: str, world: object, folder: Path,
     start = time.monotonic()
     try:
         ran = execute(code)
+        if fetch:
+            fetch(name)
     finally:
         seconds = time.monotonic() - start
-        shutil.rmtree(path.parent, ignore_errors=True)
+        path.unlink(missing_ok=True)  # the sandbox's folder stays: the kernel sees it through a mount
+        if not fetch:
+            shutil.rmtree(path.parent, ignore_errors=True)
     # only the exception's name, cut short: its message is student code's, and could carry what the run was handed
     error = next((o.ename[:40] for o in ran.get("outputs", []) if o.output_type == "error"), "")
     try:
         arrays = load(exported) if exported.is_file() and not exported.is_symlink() else {}
         exported.unlink(missing_ok=True)
-    except (ValueError, OSError, zipfile.BadZipFile):
+    except Exception:  # noqa: BLE001  (a malformed or oversized export: the run's check says it exported nothing)
         arrays = {}
     return name, {**arrays, "seconds": seconds, "error": error}
 
@@ -80,7 +88,7 @@ def run_after(client, cell: NotebookNode, resources: dict, source_root: Path, co
     """Within nbgrader's Execute (`client`), after the notebook's last cell, if graded `cell` passed: the lesson's own
     run for it, if it has one, in the same kernel, beside the sandbox's copy of the notebook's folder; its outputs go
     nowhere near the notebook (and no cell of it runs later, to print what the kernel saw), its seconds and error
-    into resources["grader_runs"]."""
+    into resources["grader_runs"]. A sandboxed kernel reads the data from the sandbox's folder of inputs."""
     lesson = resources["nbgrader"]["assignment"]
     checks = lesson_checks(source_root / lesson / CHECKS)
     grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
@@ -99,6 +107,10 @@ def run_after(client, cell: NotebookNode, resources: dict, source_root: Path, co
             client.nb.cells.pop()
         return run
 
-    folder = Path(getattr(client.km, "copy", None) or resources["metadata"]["path"])  # the sandbox's copy, if any
-    name, run = grader_run(checks, grade_id, world_for(checks, secret), folder, execute, folder / FOLDER)
+    cwd = Path(resources["metadata"]["path"])
+    if isinstance(client.km, sandbox.SandboxedKernelManager):
+        folder, fetch = client.km.private, partial(sandbox.fetch_export, client.km, cwd=cwd)
+    else:
+        folder, fetch = cwd, None
+    name, run = grader_run(checks, grade_id, world_for(checks, secret), folder, execute, cwd / FOLDER, fetch)
     resources.setdefault("grader_runs", {})[name] = run

@@ -1,12 +1,15 @@
 """The grading kernel's sandbox: each kernel nbgrader starts to grade a submission runs under bubblewrap, as a user
-of its own, with no network, under caps on memory, processes and time, and sees only the system, the venv (read-only),
-a private home and /tmp, and a private copy of the submission's folder."""
+of its own, with no network, under caps on memory, processes, time and disk, and sees only the system, the venv
+(read-only), a private home and /tmp, and its own copy of the submission's folder. Everything it can write is in
+memory and capped (Caps.work_mb, Caps.tmp_mb), so that no submission can fill the disk under another's grading; what
+the graded cells export is read back from inside the sandbox, as plain files only, while the kernel runs."""
 
 from __future__ import annotations
 
 import os
 import random
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -15,10 +18,12 @@ from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
 
+import psutil
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Unicode
 
 from helpers.exports import FOLDER as EXPORTS
+from helpers.exports import INPUTS
 
 SWITCH = "GRADING_SANDBOX"  # "off" grades without the sandbox, with the grader's rights (make autograde UNSANDBOXED=1)
 HOME = "/home/grader"  # the kernel's home: empty, in memory, gone with the kernel
@@ -27,6 +32,10 @@ SCRATCH = ("/tmp", "/dev/shm", HOME)  # in memory, each capped at Caps.tmp_mb, e
 NAMESPACES = ("--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try")
 SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/etc", "/sys/devices/system/cpu")  # read-only, where present
 PASSED_ON = ("LANG", "LC_ALL", "TZ", "NBGRADER_EXECUTION")  # from the grader's environment; nothing else is (a database URL, say)
+SUBMISSION = "/submission"  # the submission's copy, read-only: the kernel starts by copying it into its working folder
+# The kernel's first step, as its own user: its working folder (an empty tmpfs) gets the submission's files.
+FILL = 'cp -R "$0"/. . && exec "$@"'
+EXPORT_MB = 256  # the largest export file the grader reads back from a kernel
 
 
 @dataclass(frozen=True)
@@ -38,13 +47,14 @@ class Caps:
     wall_seconds: int = 1800  # the whole notebook; a single cell stops at Execute.timeout (60 s) before that
     file_mb: int = 1024  # RLIMIT_FSIZE, the largest file it may write
     tmp_mb: int = 256  # the size of /tmp, /dev/shm and the home folder, each in memory
+    work_mb: int = 512  # the size of the working folder (the submission's copy and all it writes there), in memory
 
     @classmethod
     def from_env(cls) -> Caps:
         """The caps, with GRADING_MEMORY_GB, GRADING_PROCESSES, ... from the environment where set."""
         values = {}
         for name, kind in (("memory_gb", float), ("processes", int), ("wall_seconds", int), ("file_mb", int),
-                           ("tmp_mb", int)):
+                           ("tmp_mb", int), ("work_mb", int)):
             text = os.environ.get(f"GRADING_{name.upper()}")
             try:
                 values[name] = kind(text) if text else getattr(cls, name)
@@ -96,10 +106,12 @@ def visible_paths(kernel_cmd: list[str]) -> list[str]:
     return sorted(paths)
 
 
-def command(kernel_cmd: list[str], *, copy: Path, cwd: Path, runtime: Path, uid: int, caps: Caps,
+def command(kernel_cmd: list[str], *, copy: Path, cwd: Path, runtime: Path, inputs: Path, uid: int, caps: Caps,
             env: dict[str, str], hide: Path) -> list[str]:
-    """The command that runs `kernel_cmd` in the sandbox, in `copy` shown at `cwd`. `hide` (the course root) is covered
-    by an empty folder first, so that only the venv, the helpers and the submission's copy in it show through."""
+    """The command that runs `kernel_cmd` in the sandbox, at `cwd`: an empty folder in memory of Caps.work_mb, which the
+    kernel's user fills with the files of `copy` (shown read-only at SUBMISSION) before the kernel starts; `inputs`
+    shows read-only at cwd/.grading-inputs. `hide` (the course root) is covered by an empty folder first, so that only
+    the venv, the helpers and the kernel's working folder in it show through."""
     limits = ["prlimit", f"--as={int(caps.memory_gb * 2**30)}", f"--nproc={caps.processes}",
               f"--fsize={caps.file_mb * 2**20}", "--core=0", "--"]
     mounts = system_binds()
@@ -108,10 +120,13 @@ def command(kernel_cmd: list[str], *, copy: Path, cwd: Path, runtime: Path, uid:
     mounts += ["--tmpfs", str(hide)]
     for path in visible_paths(kernel_cmd):
         mounts += ["--ro-bind", path, path]
-    mounts += ["--bind", str(copy), str(cwd), "--bind", str(runtime), str(runtime), "--chdir", str(cwd)]
+    mounts += ["--ro-bind", str(copy), SUBMISSION, "--size", str(caps.work_mb * 2**20), "--tmpfs", str(cwd),
+               "--chmod", "1777", str(cwd), "--ro-bind", str(inputs), str(cwd / INPUTS),
+               "--bind", str(runtime), str(runtime), "--chdir", str(cwd)]
     targets = [Path(mounts[i + 1 if mounts[i] == "--tmpfs" else i + 2]) for i, arg in enumerate(mounts)
                if arg in ("--ro-bind", "--bind", "--tmpfs")]
     made = {p for target in targets for p in target.parents if p != Path("/")} - {Path(s) for s in SYSTEM + SCRATCH}
+    made.discard(cwd)  # the working folder keeps its mode (1777), for the kernel's user to fill
     for parent in sorted(made - {p for p in made for s in SYSTEM if p.is_relative_to(s)}):
         mounts += ["--chmod", "0755", str(parent)]  # bubblewrap makes the folders above a mount root-only
     variables = {"HOME": HOME, "USER": "grader", "LOGNAME": "grader", "MALLOC_ARENA_MAX": "2",
@@ -126,29 +141,60 @@ def command(kernel_cmd: list[str], *, copy: Path, cwd: Path, runtime: Path, uid:
     else:  # another user keeps their uid, in a user namespace of its own, where RLIMIT_NPROC counts only this kernel
         user = []
         mounts = ["--unshare-user", *mounts]
-    return [*limits, "bwrap", "--die-with-parent",
-            "--new-session", *NAMESPACES, "--clearenv", *setenv, *mounts, "--", *user, *kernel_cmd]
+    return [*limits, "bwrap", "--die-with-parent", "--new-session", *NAMESPACES, "--clearenv", *setenv, *mounts, "--",
+            *user, "/bin/sh", "-c", FILL, SUBMISSION, *kernel_cmd]
 
 
-def private_copy(folder: Path, copy: Path, uid: int) -> Path:
-    """A copy of `folder` at `copy`, owned by `uid`: what the kernel works in, and may change."""
-    shutil.copytree(folder, copy, symlinks=True, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+def private_copy(folder: Path, copy: Path, uid: int) -> list[str]:
+    """A copy of `folder` at `copy`, readable by `uid`, of its regular files and folders alone (never a link, a device
+    or a pipe, nor what the grader alone writes: exports and inputs); the paths left out, for the log."""
+    skipped = []
+
+    def leave_out(where: str, names: list[str]) -> list[str]:
+        out = [n for n in names if n in (EXPORTS, INPUTS, ".ipynb_checkpoints") or not plain(Path(where) / n)]
+        skipped.extend(str((Path(where) / n).relative_to(folder)) for n in out if n != ".ipynb_checkpoints")
+        return out
+
+    shutil.copytree(folder, copy, symlinks=True, ignore=leave_out)
     if os.geteuid() == 0:
         for path in [copy, *copy.rglob("*")]:
             os.chown(path, uid, uid, follow_symlinks=False)
-    return copy
+    return skipped
 
 
-def bring_back_exports(copy: Path, cwd: Path) -> None:
-    """Copy what the graded cells exported (plain .npz files only, never a link) from the kernel's copy to `cwd`."""
-    exported, into = copy / EXPORTS, cwd / EXPORTS
-    shutil.rmtree(into, ignore_errors=True)
-    files = [f for f in exported.iterdir() if f.suffix == ".npz" and f.is_file() and not f.is_symlink()] \
-        if exported.is_dir() and not exported.is_symlink() else []
-    if files:
-        into.mkdir()
-        for file in files:
-            shutil.copyfile(file, into / file.name, follow_symlinks=False)
+def plain(path: Path) -> bool:
+    """Whether `path` is a regular file or a folder, not a link (nor a device, a pipe or a socket)."""
+    mode = path.lstat().st_mode
+    return stat.S_ISREG(mode) or stat.S_ISDIR(mode)
+
+
+def read_below(root: str, parts: list[str], limit: int) -> bytes | None:
+    """The bytes of the regular file at `root`/`parts`..., never following a link below `root`, or None if it is
+    missing, not a plain file, or larger than `limit` bytes."""
+    fds = []
+    try:
+        fds.append(os.open(root, os.O_RDONLY | os.O_DIRECTORY))
+        for part in parts[:-1]:
+            fds.append(os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fds[-1]))
+        fds.append(os.open(parts[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=fds[-1]))
+        info = os.fstat(fds[-1])
+        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+            return None
+        with os.fdopen(os.dup(fds[-1]), "rb") as file:
+            data = file.read(limit + 1)
+        return data if len(data) <= limit else None
+    except OSError:
+        return None
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+
+def fetch_export(km: AsyncKernelManager, name: str, cwd: Path) -> None:
+    """Copy the export `name`.npz that the kernel of `km` wrote, if it is sandboxed, to `cwd`/.grading-exports/, where
+    the grader reads it; unsandboxed, the kernel wrote it there itself."""
+    if isinstance(km, SandboxedKernelManager):
+        km.fetch_export(name, cwd / EXPORTS)
 
 
 class SandboxedKernelManager(AsyncKernelManager):
@@ -168,20 +214,25 @@ class SandboxedKernelManager(AsyncKernelManager):
         self.runtime = self.private / "runtime"
         self.runtime.mkdir()
         os.chown(self.runtime, self.uid, -1)
+        self.inputs = self.private / INPUTS  # what the grader hands in (grader_runs.hand_in); the kernel only reads it
+        self.inputs.mkdir(mode=0o755)
         self.connection_file = str(self.runtime / "kernel.json")
         self.transport, self.ip = "ipc", str(self.runtime / "kernel-ipc")
 
     async def _async_pre_start_kernel(self, **kw):
         self._prepare()
         self.cwd = Path(kw.get("cwd") or os.getcwd()).resolve()
-        self.copy = private_copy(self.cwd, self.private / "work", self.uid)
+        self.copy = self.private / "submission"
+        skipped = private_copy(self.cwd, self.copy, self.uid)
+        if skipped:
+            self.log.warning("not shown to the kernel, since they are not plain files or folders: %s", skipped)
         self.kernel_spec.interrupt_mode = "message"
         return await super()._async_pre_start_kernel(**kw)
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         kernel_cmd = super().format_kernel_cmd(extra_arguments)
         os.chown(self.connection_file, self.uid, -1)  # written by now, readable by its owner only
-        return command(kernel_cmd, copy=self.copy, cwd=self.cwd, runtime=self.runtime, uid=self.uid,
+        return command(kernel_cmd, copy=self.copy, cwd=self.cwd, runtime=self.runtime, inputs=self.inputs, uid=self.uid,
                        caps=Caps.from_env(), env=dict(self.kernel_spec.env), hide=Path(self.course_root or self.cwd))
 
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw) -> None:
@@ -192,10 +243,25 @@ class SandboxedKernelManager(AsyncKernelManager):
         self.wall.daemon = True
         self.wall.start()
 
+    def fetch_export(self, name: str, into: Path) -> None:
+        """Copy `name`.npz from the kernel's export folder, while it runs, into the folder `into` (replacing what was
+        there); a link, anything but a plain file, or a file over EXPORT_MB is not copied, and removes what was."""
+        target = into / f"{name}.npz"
+        target.unlink(missing_ok=True)
+        try:
+            inside = [p.pid for p in psutil.Process(self.provisioner.process.pid).children()]
+        except (AttributeError, psutil.Error):  # no kernel, or it has ended
+            inside = []
+        for pid in inside:  # bubblewrap's first process in the sandbox: its / is the sandbox's
+            data = read_below(f"/proc/{pid}/root", [*self.cwd.parts[1:], EXPORTS, target.name], EXPORT_MB * 2**20)
+            if data is not None:
+                into.mkdir(exist_ok=True)
+                target.write_bytes(data)
+                return
+
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         if getattr(self, "wall", None):
             self.wall.cancel()
         await super()._async_cleanup_resources(restart)
         if not restart:
-            bring_back_exports(self.copy, self.cwd)
             shutil.rmtree(self.private, ignore_errors=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,10 +50,27 @@ def _visible(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if not p.name.startswith("."))
 
 
+def not_plain(folder: Path) -> list[str]:
+    """The paths below `folder` (relative to it) that are neither regular files nor folders: links, devices, pipes."""
+    found = []
+    for top, folders, files in os.walk(folder):  # never into a linked folder
+        for name in folders + files:
+            mode = os.lstat(os.path.join(top, name)).st_mode
+            if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+                found.append(os.path.relpath(os.path.join(top, name), folder))
+    return sorted(found)
+
+
 def _check_lesson_folder(folder: Path, student: str, lesson: str) -> Submission | Problem:
     """The submission in submitted/<student>/<lesson>/, or what is wrong with it."""
     where = f"submitted/{student}/{lesson}"
     expected = folder / f"{lesson}.ipynb"
+    odd = not_plain(folder)
+    if odd:  # nbgrader's autograde would copy what a link points to, with the grader's rights
+        return Problem(where, f"not graded: {', '.join(odd)[:300]} {'is' if len(odd) == 1 else 'are'} not a plain "
+                       "file (a link, a device or a pipe), which grading never follows or reads",
+                       f"remove {'it' if len(odd) == 1 else 'them'} from {where} (make collect never puts one there), "
+                       "then make autograde again")
     if not expected.is_file():
         others = [p.name for p in _visible(folder) if p.suffix == ".ipynb"]
         if others:

@@ -29,6 +29,7 @@ CHECKS = "verify.py"  # in each lesson's source folder: world() and one function
 FIGURES = "grader-figures"  # in the course root: <lesson>/<student>.json, the figures a lesson's checks measured
 HIDDEN_MARK = "(from a hidden check)"
 MESSAGE_CHARS = 300  # of a hidden check's message
+EXPORT_MB = 256  # the most that the grader loads from one export file, all its arrays together
 
 
 class Exported(dict):
@@ -43,10 +44,32 @@ class Exported(dict):
         raise AssertionError(f"the cell exported no {name!r}")
 
 
-def load(path: Path) -> dict[str, np.ndarray]:
-    """The arrays in one export file, read without unpickling anything (an object array is malformed)."""
+def load(path: Path, limit: int = EXPORT_MB * 2**20) -> dict[str, np.ndarray]:
+    """The arrays in one export file, read without unpickling anything (an object array is malformed), after checking
+    from each array's header that all of them take at most `limit` bytes (ValueError if not)."""
+    total = 0
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            total += info.file_size  # what reading the member may inflate to, at most
+            with archive.open(info) as member:
+                total = max(total, declared_bytes(member))
+            if total > limit:
+                raise ValueError(f"the export holds more than {limit // 2**20} MB")
     with np.load(path, allow_pickle=False) as data:
         return {name: data[name] for name in data.files}
+
+
+def declared_bytes(member) -> int:
+    """The bytes that the .npy array in `member` says it holds, from its header alone (ValueError for an object array
+    or a header numpy cannot read without trusting it)."""
+    version = np.lib.format.read_magic(member)
+    readers = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+    if version not in readers:
+        raise ValueError(f"an array of format {version}")
+    shape, _, dtype = readers[version](member)
+    if dtype.hasobject:
+        raise ValueError("an object array")
+    return int(np.prod(shape, dtype=object)) * dtype.itemsize
 
 
 @cache
@@ -87,10 +110,14 @@ def judge(checks: ModuleType, grade_id: str, folder: Path, world: object, runs: 
     if not path.is_file() or path.is_symlink():
         return Verdict("this cell exported nothing for the grader: it did not run to its end")
     try:
-        figures = check(Exported(load(path), runs=runs or {}), world)
+        exported = Exported(load(path), runs=runs or {})
+    except Exception as error:  # noqa: BLE001  (whatever a hostile file makes numpy raise fails this cell alone)
+        return Verdict(f"what this cell exported is malformed ({type(error).__name__})")
+    try:
+        figures = check(exported, world)
     except AssertionError as error:
         return Verdict(str(error) or "the exported answer is wrong")
-    except (ValueError, KeyError, IndexError, TypeError, OSError, zipfile.BadZipFile) as error:
+    except Exception as error:  # noqa: BLE001  (an array of a shape the check did not expect, say)
         return Verdict(f"what this cell exported is malformed ({type(error).__name__})")
     return Verdict("", figures)
 

@@ -130,6 +130,19 @@ print("HELD", len(hoard) * 100)
 del hoard
 '''
 
+FILL = '''import os
+written = 0
+try:  # files of 4 MB, each under the cap on one file, until the working folder is full
+    for number in range({megabytes} // 4):
+        with open(f"filler-{{number}}.bin", "wb") as out:
+            out.write(b"x" * 4 * 2**20)
+        written += 4
+except OSError:
+    pass
+folder = os.statvfs(".")
+print("FILLED", written, folder.f_blocks * folder.f_frsize // 2**20)
+'''
+
 SPIN = '''import signal, time
 signal.signal(signal.SIGINT, signal.SIG_IGN)  # no interrupt can stop this cell
 while True:  # it waits rather than spins: its 30 s would otherwise take a core from the other tests
@@ -156,23 +169,28 @@ def grade_attacks(root: Path, attacks: dict[str, str], **caps: str) -> str:
     return result.stdout
 
 
-def test_fork_bomb_memory_hog_and_a_cell_that_ignores_interrupts_are_capped_small_then_full(released_template, tmp_path):
+def test_fork_bomb_memory_hog_disk_filler_and_a_cell_that_ignores_interrupts_are_capped_small_then_full(released_template, tmp_path):
     root = Path(shutil.copytree(released_template, tmp_path / "small"))
     # The wall-time cap must outlast a kernel's start on a loaded machine (the hog's took 10 s beside the spinner and
     # the other test worker), or the hog is killed before it prints; 30 s still ends the spinner soon.
-    out = grade_attacks(root, {"bomb": BOMB.format(rounds=7), "hog": HOG.format(chunks=30), "spin": SPIN},
-                        GRADING_PROCESSES="40", GRADING_MEMORY_GB="2", GRADING_WALL_SECONDS="30")
+    out = grade_attacks(root, {"bomb": BOMB.format(rounds=7), "hog": HOG.format(chunks=30), "spin": SPIN,
+                               "filler": FILL.format(megabytes=200)},
+                        GRADING_PROCESSES="40", GRADING_MEMORY_GB="2", GRADING_WALL_SECONDS="30", GRADING_WORK_MB="32")
     assert int(printed(root, "bomb", "PROCESSES")) <= 40, "2 ** 7 processes were asked for; the cap is 40"
     assert int(printed(root, "hog", "HELD")) < 2000, "it held 2 GB or more under a 2 GB cap"
+    written, size = map(int, printed(root, "filler", "FILLED").split())
+    assert written < 32 and size == 32, f"it wrote {written} MB in a working folder of {size} MB; the cap is 32 MB"
     assert "spin/tiny (new): 0/1" in out, out  # killed at the wall-time cap; graded, with 0 for the cells it lost
 
     # Proven capped: now at full size, under the default caps, with a wall-time cap that still ends the run soon.
     full = Path(shutil.copytree(released_template, tmp_path / "full"))
     grade_attacks(full, {"bomb": BOMB.format(rounds=2000), "hog": HOG.format(chunks=100),
-                         "exit": "import os\nos._exit(0)"}, GRADING_WALL_SECONDS="120")
+                         "exit": "import os\nos._exit(0)", "filler": FILL.format(megabytes=4000)},
+                  GRADING_WALL_SECONDS="120")
     caps = sandbox.Caps()
     assert int(printed(full, "bomb", "PROCESSES")) <= caps.processes
     assert int(printed(full, "hog", "HELD")) < caps.memory_gb * 2**30 / 1e6
+    assert int(printed(full, "filler", "FILLED").split()[0]) < caps.work_mb, "4 GB were asked for"
 
 
 # Attacks from inside the kernel, which the sandbox does not stop: the grader's own check outside the kernel does.
@@ -207,13 +225,13 @@ def test_a_venv_below_tmp_shows_through_the_sandboxs_own_tmp(tmp_path):
     import venv
 
     venv.create(tmp_path / "venv", symlinks=True)  # no pip: a second or two
-    folders = {name: tmp_path / name for name in ("copy", "cwd", "runtime", "course")}
+    folders = {name: tmp_path / name for name in ("copy", "cwd", "runtime", "course", "inputs")}
     for folder in folders.values():
         folder.mkdir()
     python = str(tmp_path / "venv" / "bin" / "python")
     probe = "import os, sys; print(sys.prefix, sorted(os.listdir('/tmp')), os.access('/tmp', os.W_OK))"
     cmd = sandbox.command([python, "-c", probe], copy=folders["copy"], cwd=folders["cwd"], runtime=folders["runtime"],
-                          uid=1_234_567, caps=sandbox.Caps(), env={}, hide=folders["course"])
+                          inputs=folders["inputs"], uid=1_234_567, caps=sandbox.Caps(), env={}, hide=folders["course"])
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     prefix, rest = result.stdout.split(" ", 1)

@@ -4,7 +4,11 @@ missing, malformed or wrong export is judged, and that every graded cell of ever
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import zipfile
+from types import SimpleNamespace
 
 import nbformat
 import numpy as np
@@ -12,10 +16,10 @@ import pytest
 
 import helpers
 from conftest import ROOT
-from coursetools.sandbox import bring_back_exports
+from coursetools.sandbox import private_copy, read_below
 from coursetools.course_secrets import ensure_secret, load_secret, secret_path
 from coursetools.grader_runs import hand_in
-from coursetools.trusted import CHECKS, is_test_cell, lesson_checks, load, verdict
+from coursetools.trusted import CHECKS, is_test_cell, judge, lesson_checks, load, verdict
 from helpers.exports import FOLDER, INPUTS
 from notebook_tools import ASSIGNMENTS, grade_id, source_path
 from tiny_course import VERIFY
@@ -67,16 +71,66 @@ def test_exports_are_made_only_while_nbgrader_autogrades(tiny, monkeypatch):
     assert not folder.exists()
 
 
-def test_only_plain_export_files_come_back_from_the_sandbox(tmp_path):
-    copy, cwd = tmp_path / "copy", tmp_path / "cwd"
-    (copy / FOLDER).mkdir(parents=True)
-    (cwd / FOLDER).mkdir(parents=True)
-    (cwd / FOLDER / "stale.npz").write_text("from an earlier run, or handed in")
-    np.savez(copy / FOLDER / "check.npz", answer=42)
-    (copy / FOLDER / "notes.txt").write_text("not an export")
-    (copy / FOLDER / "link.npz").symlink_to("/etc/passwd")
-    bring_back_exports(copy, cwd)
-    assert sorted(p.name for p in (cwd / FOLDER).iterdir()) == ["check.npz"]
+def test_only_a_plain_export_file_under_the_cap_is_read_back_from_the_sandbox(tmp_path):
+    exports = tmp_path / "work" / FOLDER
+    exports.mkdir(parents=True)
+    np.savez(exports / "check.npz", answer=42)
+    (exports / "link.npz").symlink_to("/etc/passwd")
+    os.mkfifo(exports / "pipe.npz")  # opened without blocking, then refused
+    (tmp_path / "elsewhere").mkdir()
+    np.savez(tmp_path / "elsewhere" / "check.npz", answer=41)
+    assert read_below(str(tmp_path), ["work", FOLDER, "check.npz"], 10_000) == (exports / "check.npz").read_bytes()
+    assert read_below(str(tmp_path), ["work", FOLDER, "check.npz"], 100) is None, "over the cap"
+    for name in ("link.npz", "pipe.npz", "missing.npz"):
+        assert read_below(str(tmp_path), ["work", FOLDER, name], 10_000) is None, name
+    shutil.rmtree(exports)
+    exports.symlink_to(tmp_path / "elsewhere")  # the folder itself a link, to a file the grader could read
+    assert read_below(str(tmp_path), ["work", FOLDER, "check.npz"], 10_000) is None
+
+
+def test_the_kernels_copy_of_a_submission_holds_its_plain_files_alone(tmp_path):
+    folder = tmp_path / "submission"
+    (folder / "data").mkdir(parents=True)
+    (folder / "tiny.ipynb").write_text("{}")
+    (folder / "data" / "notes.txt").write_text("mine")
+    (folder / "secret.json").symlink_to("/etc/shadow")
+    (folder / "linked").symlink_to(tmp_path)
+    os.mkfifo(folder / "pipe")
+    (folder / FOLDER).mkdir()  # only the grader writes these
+    skipped = private_copy(folder, tmp_path / "copy", os.getuid())
+    assert sorted(skipped) == sorted(["secret.json", "linked", "pipe", FOLDER])
+    kept = sorted(str(p.relative_to(tmp_path / "copy")) for p in (tmp_path / "copy").rglob("*"))
+    assert kept == ["data", "data/notes.txt", "tiny.ipynb"]
+
+
+def test_an_export_that_would_inflate_past_the_cap_is_refused_from_its_header(tmp_path):
+    np.savez_compressed(tmp_path / "zeros.npz", x=np.zeros(3_000_000))  # 24 MB of data in a few kB
+    assert (tmp_path / "zeros.npz").stat().st_size < 100_000
+    with pytest.raises(ValueError, match="more than 1 MB"):
+        load(tmp_path / "zeros.npz", limit=2**20)
+    assert load(tmp_path / "zeros.npz")["x"].shape == (3_000_000,)
+    header = np.lib.format.header_data_from_array_1_0(np.zeros(1))
+    with open(tmp_path / "x.npy", "wb") as out:  # a header that promises 32 TiB, and 8 bytes of data
+        np.lib.format.write_array_header_1_0(out, {**header, "shape": (2**42,)})
+        out.write(b"\0" * 8)
+    with zipfile.ZipFile(tmp_path / "huge.npz", "w") as archive:
+        archive.write(tmp_path / "x.npy", "x.npy")
+    with pytest.raises(ValueError, match="more than"):
+        load(tmp_path / "huge.npz")
+
+
+def test_whatever_a_hostile_export_makes_numpy_raise_fails_that_cell_alone(tiny, tmp_path):
+    checks, folder = tiny
+    helpers.export("check", answer=42)
+    assert verdict(checks, "check", folder) is None  # the honest export beside it
+    (folder / "check.npz").write_bytes(b"PK\x03\x04" + b"\xff" * 64)  # a broken zip
+    assert "malformed" in verdict(checks, "check", folder)
+    helpers.export("check", answer=42)
+
+    def check(got, world):  # a check meeting what it did not expect: numpy raises, and not an AssertionError
+        raise MemoryError("Unable to allocate 32.0 TiB")
+
+    assert "malformed (MemoryError)" in judge(SimpleNamespace(check=check), "check", folder, world=None).reason
 
 
 def test_a_lesson_without_its_checks_is_an_error(tmp_path):
