@@ -36,6 +36,7 @@ SUBMISSION = "/submission"  # the submission's copy, read-only: the kernel start
 # The kernel's first step, as its own user: its working folder (an empty tmpfs) gets the submission's files.
 FILL = 'cp -R "$0"/. . && exec "$@"'
 EXPORT_MB = 256  # the largest export file the grader reads back from a kernel
+PRIVATE = "grading-kernel-"  # in the temporary folder: grading-kernel-<grading process id>-<random>, one per kernel
 
 
 @dataclass(frozen=True)
@@ -197,6 +198,19 @@ def fetch_export(km: AsyncKernelManager, name: str, cwd: Path) -> None:
         km.fetch_export(name, cwd / EXPORTS)
 
 
+def sweep_leftovers(parent: Path) -> None:
+    """Remove this user's private kernel folders in `parent` whose grading process is gone (killed before it could
+    clean up: each folder is named for the process that made it)."""
+    for folder in parent.glob(f"{PRIVATE}*-*"):
+        pid = folder.name.removeprefix(PRIVATE).split("-")[0]
+        try:
+            mine = folder.lstat().st_uid == os.geteuid() and folder.is_dir() and not folder.is_symlink()
+        except OSError:
+            continue
+        if mine and pid.isdigit() and not psutil.pid_exists(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 class SandboxedKernelManager(AsyncKernelManager):
     """nbgrader's kernel manager, but the kernel runs in the sandbox, talks over ipc sockets in a private folder, and is
     interrupted by a message (a signal from outside would stop bubblewrap, not the cell)."""
@@ -210,7 +224,8 @@ class SandboxedKernelManager(AsyncKernelManager):
                                f"{SWITCH}=off (make autograde UNSANDBOXED=1) grades with the grader's rights.")
         # As root: a user that no file and no other kernel belongs to. Otherwise the grader's own.
         self.uid = random.randrange(1_000_000, 2_000_000_000) if os.geteuid() == 0 else os.getuid()
-        self.private = Path(tempfile.mkdtemp(prefix="grading-kernel-"))
+        sweep_leftovers(Path(tempfile.gettempdir()))
+        self.private = Path(tempfile.mkdtemp(prefix=f"{PRIVATE}{os.getpid()}-"))
         self.runtime = self.private / "runtime"
         self.runtime.mkdir()
         os.chown(self.runtime, self.uid, -1)

@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import pytest
 from nbgrader.api import Grade, Gradebook
 
 from conftest import ROOT
+from coursetools import sandbox
 from notebook_tools import coursetools
 from tiny_course import make_tiny_course, submit
 
@@ -128,7 +130,8 @@ def test_a_grader_killed_midway_is_reported_and_graded_by_the_next_run(released_
     submit(course, "victim", "tiny", sleeps(300))
     run = start_autograde(course, "--jobs", "2")
     try:
-        grader_of(run, "victim").send_signal(signal.SIGKILL)
+        victim = grader_of(run, "victim")
+        victim.send_signal(signal.SIGKILL)
         out, err = run.communicate(timeout=300)
         assert not sandboxes_of(course / "autograded" / "victim"), "the killed grader's sandbox lives on"
     finally:
@@ -138,6 +141,9 @@ def test_a_grader_killed_midway_is_reported_and_graded_by_the_next_run(released_
     submit(course, "victim", "tiny", RIGHT)
     again = coursetools(course, "autograde", "--jobs", "2")
     assert "1 to grade, 3 unchanged" in again.stdout and "victim/tiny (" in again.stdout, again.stdout
+    left = [folder for folder in Path(tempfile.gettempdir()).glob(f"{sandbox.PRIVATE}*") if any(
+            "time.sleep(300)" in copy.read_text() for copy in folder.rglob("*.ipynb"))]
+    assert not left, f"the killed grader's kernel folder (a copy of the submission) is left behind: {left}"
     assert gradebook_scores(course) == {"ann": 1.0, "ben": 1.0, "cat": 1.0, "victim": 1.0}
 
 
