@@ -68,9 +68,12 @@ def pure(node: ast.AST) -> bool:
     return not any(isinstance(child, EFFECTS) for child in ast.walk(node))
 
 
-def shape(node: ast.AST) -> str:
-    """`node`'s structure, the same whether it is read or assigned to (so that `x = x` has equal sides)."""
-    return ast.dump(node).replace("ctx=Store()", "ctx=Load()")
+def same(target: ast.AST, value: ast.AST) -> bool:
+    """Whether an assignment's target and value are the same expression (`x = x`, `a[0] = a[0]`)."""
+    try:
+        return ast.dump(target).replace("ctx=Store()", "ctx=Load()") == ast.dump(value)
+    except RecursionError:  # an expression nested deeper than ast.dump can go: not one a student pads with
+        return False
 
 
 def inert(stmt: ast.stmt) -> bool:
@@ -80,7 +83,7 @@ def inert(stmt: ast.stmt) -> bool:
     if isinstance(stmt, ast.Expr):
         return pure(stmt.value)
     if isinstance(stmt, ast.Assign):
-        return pure(stmt.value) and all(shape(target) == shape(stmt.value) for target in stmt.targets)
+        return pure(stmt.value) and all(same(target, stmt.value) for target in stmt.targets)
     if isinstance(stmt, ast.AugAssign):
         value = stmt.value
         return (pure(stmt.target) and isinstance(value, ast.Constant) and type(value.value) in (int, float)

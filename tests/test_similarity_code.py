@@ -40,6 +40,8 @@ def test_statements_that_do_something_are_kept():
     assert len(keys(code)) == 9  # all but the `pass` inside the `if`, whose test calls check
     assert sim.normalised('def f():\n    """Doc."""\n    return 1') == "def f():\n    return 1"
     assert sim.normalised("x = 1; pass") == "x = 1" and sim.normalised("pass; x = 1") == "x = 1"
+    deep = "x = " + "+".join(["x"] * 1000)  # parses, but deeper than ast.dump goes
+    assert sim.normalised(deep + "\npass") == deep
 
 
 def test_cells_with_magics_or_errors_are_still_normalised():
