@@ -13,18 +13,32 @@ import helpers
 
 USER_COL, ITEM_COL, RATING_COL = "user_id", "item_id", "rating"
 K = 10
+# No model that has not seen the test ratings gets a test RMSE below the oracle's (the true ratings' own noise) but
+# by the clipping of ratings to 1-9, which only the generator's own formula knows: that formula reaches 0.9965 to
+# 0.9971 x the oracle on 6 worlds (data seeds 0-5), and the reference GMF 1.13 to 1.22 x. The same GMF trained on
+# train and test together reaches 0.937 to 0.965 x (scripts/impossible_figures.py measures all three).
+NOISE_FLOOR = 0.99  # x the oracle's test RMSE: below it, the model has seen the test ratings
+NEAR_ORACLE, BELOW_MEAN = 1.25, 0.75  # the visible check's bounds: within 1.25 x the oracle, 25 % below the mean
 
 
-def world() -> SimpleNamespace:
-    """The generated taste data (graders never set MOVIELENS_PATH), split and seen as the notebook does."""
-    ratings, _ = helpers.make_taste_data()
+def world(seed: int = 0) -> SimpleNamespace:
+    """The generated taste data (graders never set MOVIELENS_PATH; the lesson's seed is 0), split and seen as the
+    notebook does, with the test RMSE of the true ratings (the oracle) and of the training mean."""
+    ratings, _ = helpers.make_taste_data(seed=seed)
     train, test = train_test_split(ratings, train_size=0.8, random_state=42)
     test = test[test[USER_COL].isin(train[USER_COL]) & test[ITEM_COL].isin(train[ITEM_COL])].reset_index(drop=True)
     items, users = pd.Index(np.unique(train[ITEM_COL])), pd.Index(np.unique(test[USER_COL]))
     rows = users.get_indexer(train[USER_COL])
     seen = np.zeros((len(users), len(items)), dtype=bool)
     seen[rows[rows >= 0], items.get_indexer(train[ITEM_COL])[rows >= 0]] = True
-    return SimpleNamespace(train=train, test=test, seen=seen)
+    truth = test[RATING_COL].to_numpy(dtype=float)
+    return SimpleNamespace(train=train, test=test, seen=seen, oracle_rmse=rmse_of(test["true_rating"], truth),
+                           mean_rmse=rmse_of(np.full(len(truth), train[RATING_COL].mean()), truth))
+
+
+def rmse_of(predicted, truth) -> float:
+    """The root mean squared error of `predicted` against `truth`."""
+    return float(np.sqrt(np.mean((np.asarray(predicted, dtype=float) - np.asarray(truth, dtype=float)) ** 2)))
 
 
 def weighted(v, R, m, C):
@@ -84,10 +98,35 @@ def test_gap5_prediction(got, w) -> None:
 def test_gap5_gmf_rmse(got, w) -> None:
     predicted, truth = got["predicted"].astype(float), w.test[RATING_COL].to_numpy(dtype=float)
     assert predicted.shape == truth.shape, f"expected {truth.size:,} test predictions; got shape {predicted.shape}"
-    rmse = float(np.sqrt(np.mean((predicted - truth) ** 2)))
-    oracle = float(np.sqrt(np.mean((w.test["true_rating"].to_numpy(dtype=float) - truth) ** 2)))
-    mean = float(np.sqrt(np.mean((w.train[RATING_COL].mean() - truth) ** 2)))
-    assert rmse <= 1.25 * oracle and rmse <= 0.75 * mean, \
-        f"the model's test RMSE {rmse:.3f} should be within 1.25 x the oracle's {oracle:.3f} and 25% below the mean's {mean:.3f}"
+    rmse, oracle, mean = rmse_of(predicted, truth), w.oracle_rmse, w.mean_rmse
+    assert rmse >= NOISE_FLOOR * oracle, (
+        f"the model's test RMSE {rmse:.3f} is below {NOISE_FLOOR} x the {oracle:.3f} of the true ratings' own noise, "
+        "which no model reaches without the test ratings: the model has seen the test ratings (fit it on train only)")
+    assert rmse <= NEAR_ORACLE * oracle and rmse <= BELOW_MEAN * mean, (
+        f"the model's test RMSE {rmse:.3f} should be within {NEAR_ORACLE} x the oracle's {oracle:.3f} and "
+        f"{1 - BELOW_MEAN:.0%} below the mean's {mean:.3f}")
     assert abs(rmse - float(got["gmf_rmse"])) < 1e-3, "gmf_rmse does not match the model's predictions"
-    assert np.allclose(got["direct"], got["structured"], atol=1e-3), "the prediction is not Dense(user * item) plus the biases"
+    assert np.allclose(predicted, gmf_predictions(got, w.test), atol=1e-3), \
+        "the predictions are not Dense(user * item) plus both biases, worked out from the model's own weights"
+
+
+def rows_of(ids: np.ndarray, wanted: pd.Series, what: str) -> np.ndarray:
+    """The row of each of `wanted` among the exported `ids` (each id once), or an AssertionError naming `what`."""
+    ids = ids.astype(str)
+    assert ids.ndim == 1 and len(np.unique(ids)) == len(ids), f"the exported {what} ids should each appear once"
+    rows = pd.Index(ids).get_indexer(wanted.to_numpy(dtype=str))
+    assert (rows >= 0).all(), f"the model's weights were exported for other {what}s than the test set's"
+    return rows
+
+
+def gmf_predictions(got, test: pd.DataFrame) -> np.ndarray:
+    """The biased GMF's prediction of every test pair, worked out here from the weights the model exported (never
+    from the notebook's gmf_scores, which a submission may redefine)."""
+    users, items = rows_of(got["users"], test[USER_COL], "user"), rows_of(got["items"], test[ITEM_COL], "item")
+    U, V, ub, ib = (got[name].astype(float) for name in ("user_vectors", "item_vectors", "user_bias", "item_bias"))
+    weights, bias = got["combine"].astype(float), got["combine_bias"].astype(float)
+    size = U.shape[-1]
+    assert U.shape == (len(got["users"]), size) and V.shape == (len(got["items"]), size) \
+        and ub.shape == (len(U), 1) and ib.shape == (len(V), 1) and weights.shape == (size, 1) and bias.shape == (1,), \
+        "the model's exported weights have the wrong shapes"
+    return (U[users] * V[items]) @ weights[:, 0] + bias[0] + ub[users, 0] + ib[items, 0]
