@@ -11,7 +11,11 @@ from sklearn.model_selection import train_test_split
 import helpers
 
 USER_COL, ITEM_COL, RATING_COL = "user_id", "item_id", "rating"
-QUERY, RMSE_TOLERANCE = "99", 0.02
+QUERY = "99"
+# The ratings are drawn at random (1-9, uniform), so no model beats predicting their mean unless it has seen the test
+# ratings: over 6 worlds (data seeds 42-47) even the test ratings' own mean, known in hindsight, is at most 0.0002
+# below the training mean's RMSE, and GMF lands within 0.001 of it over 5 seeds (the notebook's visible check).
+RMSE_TOLERANCE = 0.02  # either side of the training mean's test RMSE; below it, the model has seen the test ratings
 EPOCHS, BATCH = 5, 1024  # the notebook's training settings (its EPOCHS and df_to_ds's batch size)
 
 
@@ -109,6 +113,10 @@ def test_gap8_training_rmse(got, w) -> None:
     assert predicted.shape == truth.shape, f"expected {truth.size:,} test predictions; got shape {predicted.shape}"
     rmse = float(np.sqrt(np.mean((truth - predicted) ** 2)))
     baseline = float(np.sqrt(np.mean((truth - w.train[RATING_COL].mean()) ** 2)))
-    assert abs(rmse - baseline) <= RMSE_TOLERANCE, \
+    assert rmse >= baseline - RMSE_TOLERANCE, (
+        f"the model's own test RMSE {rmse:.3f} is below the {baseline:.3f} of predicting the mean rating by more than "
+        f"{RMSE_TOLERANCE}, which on ratings drawn at random no model reaches without the test ratings: the model has "
+        "seen the test ratings (train on train_ds only)")
+    assert rmse <= baseline + RMSE_TOLERANCE, \
         f"the model's own test RMSE is {rmse:.3f}; it should be within {RMSE_TOLERANCE} of {baseline:.3f}"
     assert abs(rmse - float(got["gmf_rmse"])) < 1e-3, "gmf_rmse does not match the model's predictions on the test set"
