@@ -78,10 +78,10 @@ def student_notebooks(root: Path, check: bool = False, force: bool = False, regi
 
 
 def release(root: Path, lessons: list[str] | None = None) -> int:
-    """Regenerate the named lessons' student notebooks (default: all), register them in the gradebook, and make each
-    one's secret that has none yet (lesson 3's hidden world: a seed and the reference's score there, about 30 s)."""
+    """Check the named lessons (default: all) as release_checks.py says, then regenerate their student notebooks,
+    register them in the gradebook, and make each one's secret that has none yet (lesson 3's hidden world: a seed and
+    the reference's score there, about 30 s); 1 without releasing anything if a lesson fails its checks."""
     lessons = chosen(root, lessons)
-    status = student_notebooks(root, register=True, lessons=lessons)
     for name in lessons:
         checks = lesson_checks(root / "solutions" / name / CHECKS)
         if hasattr(checks, "make_secret"):
@@ -91,4 +91,24 @@ def release(root: Path, lessons: list[str] | None = None) -> int:
             ensure_secret(root, name, checks)
             print(f"{name}: its secret is {secret_path(root, name).relative_to(root)}"
                   + (" (new)" if made else " (kept; delete it before any grading to draw another)"))
+    refused = checked(root, lessons)
+    if refused:
+        for name, found in refused.items():
+            print(f"{name}: NOT released, {len(found)} problem{'s' if len(found) > 1 else ''}:", file=sys.stderr)
+            for problem in found:
+                print(f"  {problem}", file=sys.stderr)
+        print("nothing was released; fix the lessons above and run make release again", file=sys.stderr)
+        return 1
+    status = student_notebooks(root, register=True, lessons=lessons)
+    print(f"released {', '.join(lessons)}: notebooks/ regenerated and registered in the gradebook")
     return status
+
+
+def checked(root: Path, lessons: list[str]) -> dict[str, list[str]]:
+    """lesson -> what stops it from being released (release_checks.py), for those of `lessons` that fail."""
+    from coursetools.release_checks import problems
+
+    with tempfile.TemporaryDirectory() as tmp:
+        generate(root, Path(tmp), register=False, lessons=lessons)  # the blank notebooks the checks must fail on
+        found = {name: problems(root, name, Path(tmp) / name / f"{name}.ipynb") for name in lessons}
+    return {name: problems_of for name, problems_of in found.items() if problems_of}
