@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from coursetools.pages import sanitize_fragment
+from coursetools.spreadsheet import write_csv
 from coursetools.trusted import FIGURES
 
 CHALLENGE = "lesson3_challenge"
@@ -35,7 +37,8 @@ def leaderboard(root: Path) -> int:
     table = table.sort_values(["hidden Recall@20", "hidden NDCG@20", "student"], ascending=[False, False, True],
                               na_position="last", kind="stable")
     table.insert(0, "rank", table["hidden Recall@20"].rank(method="min", ascending=False).astype("Int64"))
-    table.to_csv(root / "leaderboard.csv", index=False)
+    write_csv(root / "leaderboard.csv", COLUMNS, [[None if pd.isna(v) else v for v in row]
+                                                  for row in table.itertuples(index=False)])
     (root / "leaderboard.html").write_text(page(table), encoding="utf-8")
     flagged = (table["note"].str.startswith("above")).sum()
     print(f"wrote leaderboard.csv and leaderboard.html: {table['rank'].notna().sum()} ranked, "
@@ -45,8 +48,10 @@ def leaderboard(root: Path) -> int:
 
 
 def page(table: pd.DataFrame) -> str:
-    """A small standalone HTML page holding the table (student names escaped)."""
-    body = table.to_html(index=False, na_rep="", float_format="{:.4f}".format, escape=True, border=0)
+    """A small standalone HTML page holding the table: student names and notes escaped, then the table sanitized as
+    the feedback pages are (coursetools/pages.py)."""
+    table_html = table.to_html(index=False, na_rep="", float_format="{:.4f}".format, escape=True, border=0)
+    body = sanitize_fragment(table_html)
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Challenge leaderboard</title>\n"
             "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
             "th,td{padding:.3em .8em;border-bottom:1px solid #ccc;text-align:left}</style></head><body>\n"

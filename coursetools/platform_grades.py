@@ -5,16 +5,17 @@ one column per assignment, and a "Points Possible" row; Canvas finds each studen
 CSV file): the columns of its gradebook export, First name, Last name, ID number, Institution, Department, Email
 address, then one column per grade item, named as the export names them (Moodle rejects a column it did not export);
 map "Email address" to "useremail" on import. A lesson nobody submitted is blank, which both leave unchanged.
+Every cell goes through coursetools/spreadsheet.py: a name that starts like a formula ("=HYPERLINK(") gets a quote.
 """
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 from coursetools.nbgrader_cli import gradebook_url
 from coursetools.platforms import plain
 from coursetools.roster import Member, grade_columns, read_roster
+from coursetools.spreadsheet import write_csv
 
 HEADERS = {"canvas": ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"],
            "moodle": ["First name", "Last name", "ID number", "Institution", "Department", "Email address"]}
@@ -61,14 +62,13 @@ def platform_grades(root: Path, platform: str, out: Path, chosen: dict[str, str]
     top, got = scores(root)
     lessons = sorted(top)
     names, unmatched = column_names(root, lessons, chosen)
-    with open(out, "w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(HEADERS[platform] + [names[lesson] for lesson in lessons])
-        if platform == "canvas":
-            writer.writerow(["Points Possible", "", "", "", ""] + [f"{top[lesson]:g}" for lesson in lessons])
-        for member in members:
-            row = [f"{got[(member.id, lesson)]:g}" if (member.id, lesson) in got else "" for lesson in lessons]
-            writer.writerow(identity(member, platform) + row)
+    rows = []
+    if platform == "canvas":
+        rows.append(["Points Possible", "", "", "", ""] + [f"{top[lesson]:g}" for lesson in lessons])
+    for member in members:
+        row = [f"{got[(member.id, lesson)]:g}" if (member.id, lesson) in got else "" for lesson in lessons]
+        rows.append(identity(member, platform) + row)
+    write_csv(out, HEADERS[platform] + [names[lesson] for lesson in lessons], rows)
     print(f"wrote {out}: {len(members)} students, {len(lessons)} lessons as "
           + ", ".join(f"{lesson} -> {names[lesson]!r}" for lesson in lessons))
     for lesson in unmatched:
