@@ -16,6 +16,7 @@ from nbgrader.preprocessors import (
 from traitlets import List
 
 from coursetools import sandbox
+from coursetools.feedback_render import CutLongMarkdown, SafeFeedbackExporter
 from coursetools.grader_runs import run_after
 from coursetools.trusted import VerifyExports
 from helpers.exports import FOLDER as EXPORTS
@@ -188,8 +189,15 @@ c.VerifyExports.course_root = str(COURSE_ROOT)
 c.Autograde.autograde_preprocessors = [ExecuteThroughADeadKernel, VerifyExports, IgnorePattern, ClearMetadataPreprocessor,
                                        LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
 
-# nbgrader's feedback shows hidden tests by default; this list leaves them out.
-c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, ClearHiddenTestsAndTracebacks]
+# nbgrader's feedback shows hidden tests by default; this list leaves them out. Each markdown cell is cut to
+# c.FeedbackPages.markdown_chars, and every page is sanitized before it is written: nothing a student wrote runs in the
+# browser that opens it (coursetools/feedback_render.py). `make feedback` gives each lesson c.FeedbackPages.timeout s.
+c.GenerateFeedback.preprocessors = [CutLongMarkdown, GetGrades, CSSHTMLHeaderPreprocessor,
+                                    ClearHiddenTestsAndTracebacks]
+c.GenerateFeedback.exporter_class = SafeFeedbackExporter
+c.FeedbackPages.markdown_chars = 20_000  # of each markdown cell; the page says what was left out
+c.FeedbackPages.markdown_chars_per_page = 200_000
+c.FeedbackPages.timeout = 600.0
 
 
 def only_the_page(self, assignment_id: str, student_id: str) -> None:
