@@ -4,7 +4,10 @@ nbgrader calls `collect` once per extracted file. On the first call the plugin r
 (coursetools/platforms.py says how the platform names them), finds each student in roster.csv, and decides:
 - the newest of a student's notebooks for the lesson is collected; the earlier ones are kept in the download, not graded;
 - a notebook under another name is collected if it is the student's only one (it is this lesson's: the download is);
-- a file the platform marks late gets the timestamp `late_timestamp` (just after the due date).
+- a file the platform marks late gets the timestamp `late_timestamp` (just after the due date);
+- on Moodle, whose files carry a participant id, the id says whose a file is, never the full name alone
+  (coursetools/participants.py): a student who renames herself to a classmate's name takes nobody's file;
+- an archive that the extractor (coursetools/archives.py) could not unpack is reported against its student.
 Its decisions go to `decisions_path` as JSON, for the report.
 """
 
@@ -17,13 +20,9 @@ from pathlib import Path
 from nbgrader.plugins import FileNameCollectorPlugin
 from traitlets import Unicode
 
+from coursetools.participants import Matched, folded, match, read_participants
 from coursetools.platforms import Download, LearningPlatform, parse
-from coursetools.roster import read_roster
-
-
-def folded(name: str) -> str:
-    """A full name for matching: case and runs of spaces do not count."""
-    return " ".join(name.casefold().split())
+from coursetools.roster import Member, read_roster
 
 
 class PlatformCollector(FileNameCollectorPlugin):
@@ -46,12 +45,13 @@ class PlatformCollector(FileNameCollectorPlugin):
         pattern, key = platform.pattern(), platform.key()
         members = read_roster(Path(app.coursedir.root))
         index: dict[str, list[str]] = {}
-        for m in members:  # Moodle: the full name, the only id its download shares with the roster
+        for m in members:  # Moodle: the full name, where the file's participant id is not known (participants.py)
             index.setdefault(m.platform_user_id if key == "platform_id" else folded(m.full_name), []).append(m.id)
         report: dict[str, list] = {"collected": [], "superseded": [], "unknown": [], "not_named": [], "ambiguous": [],
-                                   "not_notebooks": [], "same_name": [], "test_student": []}
-        by_student: dict[str, list[Download]] = {}
-        for path in sorted(p for p in extracted.rglob("*") if p.is_file()):
+                                   "not_notebooks": [], "same_name": [], "test_student": [], "refused": [],
+                                   "renamed": [], "broken_archives": []}
+        notebooks: list[Download] = []
+        for path in sorted(p for p in extracted.rglob("*") if p.is_file() and not p.is_symlink()):
             relative = path.relative_to(extracted).as_posix()
             found = parse(pattern, key, relative)
             if found is None:
@@ -59,15 +59,15 @@ class PlatformCollector(FileNameCollectorPlugin):
             elif not found.file.endswith(".ipynb"):
                 report["not_notebooks"].append(relative)
             else:
-                students = index.get(found.student if key == "platform_id" else folded(found.student), [])
-                if len(students) == 1:
-                    by_student.setdefault(students[0], []).append(found)
-                elif students:  # two students of the roster go by this name: the file could be either's
-                    report["same_name"].append({"file": relative, "name": found.student, "students": students})
-                elif key == "platform_id" and found.name == "studenttest":  # Canvas's Test Student ("Student, Test")
-                    report["test_student"].append(relative)
-                else:
-                    report["unknown"].append({"file": relative, "platform": found.student})
+                notebooks.append(found)
+        matched = self.participants(notebooks, lesson, members, index)
+        report["renamed"], report["participants"] = matched.renamed, matched.learned
+        by_student: dict[str, list[Download]] = {}
+        for found in notebooks:
+            student = self.student_of(found, key, index, matched, report)
+            if student:
+                by_student.setdefault(student, []).append(found)
+        report["broken_archives"] = self.broken_archives(pattern, key, index, matched)
         winners = {}
         for student, files in sorted(by_student.items()):
             named = [f for f in files if f.base == f"{lesson}.ipynb"]
@@ -79,7 +79,7 @@ class PlatformCollector(FileNameCollectorPlugin):
             newest = max(candidates, key=lambda f: (f.version, f.order, f.path))
             report["collected"].append({"student": student, "file": newest.path, "late": newest.late,
                                         "misnamed": newest.base != f"{lesson}.ipynb", "prefix": newest.prefix,
-                                        "order": [newest.order, newest.version]})
+                                        "order": [newest.order, newest.version], "participant": newest.participant})
             report["superseded"] += [{"student": student, "file": f.path, "winner": newest.path}
                                      for f in files if f is not newest]
             answer = {"student_id": student, "file_id": f"{lesson}.ipynb"}
@@ -89,3 +89,46 @@ class PlatformCollector(FileNameCollectorPlugin):
         if self.decisions_path:
             Path(self.decisions_path).write_text(json.dumps(report, indent=1))
         return winners
+
+    def participants(self, notebooks: list[Download], lesson: str, members: list[Member],
+                     index: dict[str, list[str]]) -> Matched:
+        """Which student each participant id of the download is (none, where the files carry none)."""
+        if not any(f.participant for f in notebooks):
+            return Matched({}, {}, [], [])
+        known = {p.participant: p.student for p in read_participants(Path(self.parent.coursedir.root), lesson)}
+        return match([f for f in notebooks if f.participant], known, index, {m.id: m.full_name for m in members})
+
+    @staticmethod
+    def student_of(found: Download, key: str, index: dict[str, list[str]], matched: Matched, report: dict) -> str:
+        """The one student of the roster a notebook is by, or "" (and why, in `report`)."""
+        if found.participant in matched.students:
+            return matched.students[found.participant]
+        refused = [r["why"] for r in matched.refused if found.participant and r["participant"] == found.participant]
+        if refused:
+            report["refused"].append({"file": found.path, "why": refused[0]})
+            return ""
+        students = index.get(found.student if key == "platform_id" else folded(found.student), [])
+        if len(students) == 1 and not found.participant:
+            return students[0]
+        if students:  # two students of the roster go by this name: the file could be either's
+            report["same_name"].append({"file": found.path, "name": found.student, "students": students,
+                                        "participant": found.participant})
+        elif key == "platform_id" and found.name == "studenttest":  # Canvas's Test Student ("Student, Test")
+            report["test_student"].append(found.path)
+        else:
+            report["unknown"].append({"file": found.path, "platform": found.student})
+        return ""
+
+    def broken_archives(self, pattern, key: str, index: dict[str, list[str]], matched: Matched) -> list[dict]:
+        """The archives the extractor could not unpack (coursetools/archives.py), each with its student if known."""
+        extractor = getattr(self.parent, "extractor_plugin_inst", None)
+        found = []
+        for problem in getattr(extractor, "problems", []):
+            download = parse(pattern, key, problem["file"])
+            student = ""
+            if download is not None:
+                by_id = matched.students.get(download.participant, "")
+                named = index.get(download.student if key == "platform_id" else folded(download.student), [])
+                student = by_id or (named[0] if len(named) == 1 and not download.participant else "")
+            found.append(problem | {"student": student})
+        return found

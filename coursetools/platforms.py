@@ -4,7 +4,8 @@ nbgrader_config.py chooses the platform with `c.LearningPlatform.name = "canvas"
 added there too: `c.LearningPlatform.name = "mine"` and `c.LearningPlatform.file_pattern = r"..."`, a regular expression
 over a file's path below nbgrader's extracted/ folder (<the zip's name>/<path inside the zip>) with the named groups `file` (the name the student gave the file) and either
 `platform_id` (the platform's user id, as in the roster) or `name` (the student's full name); optionally `late`
-(non-empty when the platform marks the file late) and `order` (a number that grows with each new submission).
+(non-empty when the platform marks the file late), `order` (a number that grows with each new submission) and
+`participant` (an id per student and assignment, as Moodle's: see coursetools/participants.py).
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from traitlets.config import Configurable
 # id>_<submission id>_<file>, where Canvas appends -1, -2 ... to a file the student uploaded again under the same name.
 CANVAS = r"^[^/]+/(?P<name>[^\W_]+)_(?P<late>(?i:late)_)?(?P<platform_id>\d+)_(?P<order>\d+)_(?P<file>[^/]+)$"
 # Moodle's "Download all submissions": <full name>_<participant id>_assignsubmission_file_<file>, or the same prefix as
-# a folder holding the files ("Download submissions in folders"). Moodle puts spaces for underscores in the name.
+# a folder holding the files ("Download submissions in folders"). Moodle puts spaces for underscores in the name. The
+# participant id, not the name, says whose a file is (coursetools/participants.py).
 MOODLE = r"^[^/]+/(?P<name>[^/_]+)_(?P<participant>\d+)_assignsubmission_file(?:_|/)(?P<file>[^/]+)$"
 # Both are anchored at the top of the download (the first folder is the zip's own, made by nbgrader's extraction): a
 # file inside a zip a student handed in is never taken for another student's, whatever its name.
@@ -77,6 +79,7 @@ class Download:
     late: bool
     order: int  # grows with each new submission (0 where the platform gives none)
     prefix: str  # everything before the file's own name: the platform's re-upload wants it on what goes back
+    participant: str = ""  # Moodle's participant id (the pattern's group `participant`), "" where it gives none
 
     @property
     def base(self) -> str:
@@ -103,5 +106,6 @@ def parse(pattern: re.Pattern, key: str, path: str) -> Download | None:
     if prefix == "" and "/" in found.group(0):  # Moodle's folder form: the folder's name is the prefix
         prefix = found.group(0)[:name_start].rstrip("/").rsplit("/", 1)[-1] + "_"
     order = groups.get("order") or "0"
-    return Download(path=path, name=groups.get("name") or "", student=" ".join(student.split()), file=groups["file"], late=bool(groups.get("late")),
-                    order=int(order) if order.isdigit() else 0, prefix=prefix)
+    return Download(path=path, name=" ".join((groups.get("name") or "").split()), student=" ".join(student.split()),
+                    file=groups["file"], late=bool(groups.get("late")), order=int(order) if order.isdigit() else 0,
+                    prefix=prefix, participant=groups.get("participant") or "")

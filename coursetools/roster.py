@@ -3,7 +3,9 @@ roster.csv, which keeps the platform's user id and login beside each nbgrader id
 
 Canvas: Grades > Export > "Export Entire Gradebook" (columns Student, ID, SIS User ID, SIS Login ID, Section, ...).
 Moodle: Grades > Export > "Plain text file" (columns First name, Last name, ID number, ..., Email address, ...;
-Username too where the site shows it).
+Username too where the site shows it). Moodle's download names a submission by full name and participant id, which
+that export lacks: each assignment's grading worksheet (Identifier, Full name, Email address, ...) is read too, after
+the export, and says which participant is which student (coursetools/participants.py).
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ import re
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-from coursetools.nbgrader_cli import gradebook_url
+from coursetools.nbgrader_cli import assignments, gradebook_url
+from coursetools.participants import is_worksheet, replace_lesson, worksheet_lesson, worksheet_participants
 
 ROSTER = "roster.csv"
 CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
@@ -50,7 +53,8 @@ def detect(header: list[str]) -> str:
     if {"First name", "Last name", "Email address"} <= set(header):
         return "moodle"
     raise ValueError(f"the roster's header {header[:6]} is neither Canvas's gradebook export (Student, ID, SIS User ID, "
-                     "SIS Login ID, Section, ...) nor Moodle's (First name, Last name, ..., Email address, ...)")
+                     "SIS Login ID, Section, ...) nor Moodle's (First name, Last name, ..., Email address, ...), nor "
+                     "Moodle's grading worksheet (Identifier, Full name, ...)")
 
 
 def canvas_member(row: dict) -> Member:
@@ -102,8 +106,8 @@ def read_export(path: Path) -> tuple[list[Member], list[str]]:
     if platform == "moodle":
         names = [" ".join(m.full_name.casefold().split()) for m in members]
         for name in sorted({n for n in names if names.count(n) > 1}):
-            print(f"note: {names.count(name)} students are named {name!r}; Moodle's download names students by full "
-                  "name alone, so make collect leaves their files for you to place by hand")
+            print(f"note: {names.count(name)} students are named {name!r}; unless each lesson's grading worksheet is "
+                  "imported too (make roster CSV=<worksheet>), make collect leaves their files for you to place by hand")
     return members, [h for h in header if h and h not in NOT_GRADES and not h.endswith(("Score", "Points", "Grade"))
                      and not h.startswith("Course total")]
 
@@ -124,9 +128,13 @@ def grade_columns(root: Path) -> list[str]:
 
 
 def roster(root: Path, export: Path, platform: str) -> int:
-    """Import a Canvas or Moodle export: students into the gradebook (created or updated, none removed), and roster.csv."""
+    """Import a Canvas or Moodle export: students into the gradebook (created or updated, none removed), and roster.csv;
+    or a Moodle grading worksheet (see worksheet)."""
     from nbgrader.api import Gradebook
 
+    rows = export_rows(export)
+    if rows and is_worksheet(list(rows[0])):
+        return worksheet(root, export, rows, platform)
     members, columns = read_export(export)
     found = members[0].platform if members else platform
     if found != platform:
@@ -146,4 +154,20 @@ def roster(root: Path, export: Path, platform: str) -> int:
     new = sum(m.id not in earlier for m in members)
     print(f"{ROSTER}: {len(members)} students from {export.name} ({found}), {new} new"
           + (f"; {len(kept)} earlier students no longer in the export are kept" if kept else ""))
+    return 0
+
+
+def worksheet(root: Path, path: Path, rows: list[dict], platform: str) -> int:
+    """Import a Moodle assignment's grading worksheet: which participant id is which student of roster.csv."""
+    if platform != "moodle":
+        raise ValueError(f"{path.name} is Moodle's grading worksheet, but nbgrader_config.py sets "
+                         f"c.LearningPlatform.name = {platform!r}")
+    members = read_roster(root)
+    lesson = worksheet_lesson(path.name, assignments(root))
+    found, notes = worksheet_participants(rows, members, lesson)
+    notes += replace_lesson(root, lesson, found)
+    print(f"roster-participants.csv: {len(found)} participants of {lesson} from {path.name} (Moodle's grading "
+          f"worksheet); make collect LESSON={lesson} now finds each file's student by its participant id")
+    for note in notes:
+        print(f"  note: {note}")
     return 0

@@ -1,13 +1,15 @@
 """A learning platform's files, written as Canvas and Moodle write them, for the tests of make roster, collect and grades.
 
-Canvas: the gradebook export (Grades > Export) and "Download Submissions"; Moodle: the gradebook's plain-text export and
-"Download all submissions". Students: Jane Doe, Ali Khan, Bea Lund, Chen Wu, Jörg Müller and Dan Orr, who hands in nothing.
+Canvas: the gradebook export (Grades > Export) and "Download Submissions"; Moodle: the gradebook's plain-text export,
+"Download all submissions" and an assignment's grading worksheet; nbgrader's exchange: a submission in inbound/.
+Students: Jane Doe, Ali Khan, Bea Lund, Chen Wu, Jörg Müller and Dan Orr, who hands in nothing.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import os
 import zipfile
 from pathlib import Path
 
@@ -102,3 +104,38 @@ def moodle_download(root: Path, path: Path, lesson: str = "tiny") -> Path:
         folder.format("Ana Li", 7010) + f"{lesson}.ipynb": right,
         "Bea Lund_7003_onlinetext_/onlinetext.html": b"<p>see my notebook</p>",
     })
+
+
+# Moodle's grading worksheet (View all submissions > Download grading worksheet): mod/assign's gradingtable.php
+# downloaded by assignfeedback_offline, its first column "Identifier" (lang string recordid) holding "Participant "
+# (hiddenuser) and the participant id, then the full name and the identity fields the site shows (the email by default).
+WORKSHEET_HEADER = ["Identifier", "Full name", "Email address", "Status", "Grade", "Maximum Grade",
+                    "Grade can be changed", "Last modified (submission)", "Last modified (grade)", "Feedback comments"]
+
+
+def moodle_worksheet(path: Path, rows: list[tuple[str, str, str]]) -> Path:
+    """Moodle's grading worksheet with one row per (participant id, full name, email address). Moodle names the file
+    Grades-<course>-<assignment>-<course module id>.csv (assignfeedback_offline's download_grades)."""
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(WORKSHEET_HEADER)
+        for participant, name, email in rows:
+            writer.writerow([f"Participant {participant}", name, email, "Submitted for grading", "", "1.00", "Yes",
+                             "Monday, 1 December 2026, 4:12 PM", "-", ""])
+    return path
+
+
+def exchange_submission(inbound: Path, student: str, lesson: str, notebook: bytes, timestamp: str,
+                        random: str = "QUJDREVGR0hJ") -> Path:
+    """A submission in the exchange's inbound/ as nbgrader's submit writes it (exchange/default/submit.py): the folder
+    <student>+<lesson>+<timestamp>+<random>, holding the notebook, timestamp.txt and submission_secret.txt, with the
+    modes submit gives them (files 0444, the folder 0777)."""
+    folder = inbound / f"{student}+{lesson}+{timestamp}+{random}"
+    folder.mkdir()
+    (folder / f"{lesson}.ipynb").write_bytes(notebook)
+    (folder / "timestamp.txt").write_text(timestamp)
+    (folder / "submission_secret.txt").write_text("ab" * 64)
+    for name in (f"{lesson}.ipynb", "timestamp.txt", "submission_secret.txt"):
+        os.chmod(folder / name, 0o444)
+    os.chmod(folder, 0o777)
+    return folder
