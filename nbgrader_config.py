@@ -48,6 +48,7 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 # without ZIP takes what they submitted, and `nbgrader release_feedback LESSON` hands back the pages.
 c.Exchange.root = os.environ.get("NBGRADER_EXCHANGE", "/srv/nbgrader/exchange")
 c.ExchangeFactory.release_feedback = "coursetools.hub_feedback.ReleaseFeedbackFromAutograded"
+c.ExchangeFactory.collect = "coursetools.exchange_collect.CollectFromTheExchange"  # by owner and file time, no link
 
 # Each solution region becomes this stub in the student notebook.
 c.ClearSolutions.code_stub = {
@@ -211,3 +212,4 @@ GenerateFeedback.init_assignment = only_the_page
 # make grades FORMAT=... and make feedback write what it imports. "canvas" or "moodle"; for another, see
 # coursetools/platforms.py.
 c.LearningPlatform.name = "canvas"
+c.ZipCollectApp.extractor_plugin = "coursetools.archives.UnpackWithLimits"  # a bad archive fails only its owner
