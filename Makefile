@@ -33,8 +33,8 @@ student-notebooks: $(STAMP) ## maintainers: regenerate notebooks/ from solutions
 student-bundle: $(STAMP) ## instructors: write dist/recsys-course-student.zip, what students get (LESSONS=a,b: only those)
 	$(COURSE) student-bundle $(if $(LESSONS),--lessons "$(LESSONS)")
 
-release: $(STAMP) ## instructors: regenerate notebooks/ and register the lessons in the gradebook (LESSON=a,b: only those)
-	$(COURSE) release $(if $(LESSON),--lessons "$(LESSON)")
+release: $(STAMP) ## instructors: check, regenerate notebooks/ and register the lessons (LESSON=a,b; REGRADE=1 after a change)
+	$(COURSE) release $(if $(LESSON),--lessons "$(LESSON)") $(if $(REGRADE),--regrade) $(if $(JOBS),--jobs $(JOBS))
 
 roster: $(STAMP) ## instructors: import the class list, CSV= Canvas's or Moodle's gradebook export
 	$(COURSE) roster --csv "$(CSV)"

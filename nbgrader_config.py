@@ -10,12 +10,13 @@ from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPrep
 from nbformat import NotebookNode
 from nbgrader.converters import GenerateFeedback
 from nbgrader.preprocessors import (
-    AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, Execute, GetGrades, IgnorePattern, LimitOutput,
-    SaveAutoGrades,
+    AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, ClearOutput, DeduplicateIds, Execute, GetGrades,
+    IgnorePattern, LimitOutput, OverwriteKernelspec, SaveAutoGrades,
 )
 from traitlets import List
 
 from coursetools import sandbox
+from coursetools.changed_lessons import ForgetRemovedCells
 from coursetools.feedback_render import CutLongMarkdown, SafeFeedbackExporter
 from coursetools.grader_runs import run_after
 from coursetools.trusted import VerifyExports
@@ -187,6 +188,9 @@ class ExecuteThroughADeadKernel(Execute):
 SOURCE_ROOT = COURSE_ROOT / c.CourseDirectory.source_directory
 c.VerifyExports.source_root = str(SOURCE_ROOT)
 c.VerifyExports.course_root = str(COURSE_ROOT)
+# A submitted cell that the lesson has lost since is ungraded text, not a crash (coursetools/changed_lessons.py).
+c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec, ForgetRemovedCells,
+                                      CheckCellMetadata]
 c.Autograde.autograde_preprocessors = [ExecuteThroughADeadKernel, VerifyExports, IgnorePattern, ClearMetadataPreprocessor,
                                        LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
 

@@ -2,7 +2,7 @@
 
     python -m coursetools student-notebooks [--check] [--force]   # notebooks/ from solutions/
     python -m coursetools student-bundle [--lessons A,B]  # dist/recsys-course-student.zip: what students get
-    python -m coursetools release [--lessons A,B]  # student notebooks + register the lessons in the gradebook
+    python -m coursetools release [--lessons A,B] [--regrade]  # student notebooks + register the lessons in the gradebook
     python -m coursetools roster --csv EXPORT  # the class list from Canvas's or Moodle's export, into the gradebook
     python -m coursetools collect --lesson L [--zip DOWNLOAD]  # a platform's download (or the hub's exchange) into submitted/
     python -m coursetools autograde [--force] [--student ID] [--assignment LESSON] [--jobs N | --scheduler URL] [--unsandboxed]
@@ -49,6 +49,10 @@ def parser() -> argparse.ArgumentParser:
     bundle.add_argument("--lessons", help="only these lessons, comma-separated (default: all)")
     publish = sub.add_parser("release", help="student notebooks, and register the lessons in the gradebook")
     publish.add_argument("--lessons", help="only these lessons, comma-separated (default: all)")
+    publish.add_argument("--regrade", action="store_true",
+                         help="a lesson that gained or lost graded cells: replace its old version in the gradebook "
+                              "(kept in archive/gradebook/) and regrade every submission of it")
+    publish.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="with --regrade: graders at once")
     class_list = sub.add_parser("roster", help="import the class list from Canvas's or Moodle's gradebook export")
     class_list.add_argument("--csv", type=Path, required=True, help="the export (CSV)")
     collect = sub.add_parser("collect", help="a platform's download, or the exchange's submissions, into submitted/")
@@ -97,7 +101,7 @@ def main() -> int:
         student_bundle(root, args.out.resolve() if args.out else None, names(args.lessons))
         return 0
     if args.step == "release":
-        return release(root, names(args.lessons))
+        return release(root, names(args.lessons), args.regrade, args.jobs)
     if args.step == "roster":
         return roster(root, args.csv.resolve(), platform(root).name)
     if args.step == "collect":

@@ -21,6 +21,7 @@ from coursetools.trusted import CHECKS, FIGURES, lesson_checks
 
 RECORD = Path("autograded") / ".submission-hashes.json"  # student/lesson -> sha256 of the notebook (and timestamp.txt) last graded
 PENDING = "pending"  # in the record while a submission is being graded: a run that stopped midway leaves it
+FAILED = "failed: "  # in the record, with the reason, after a grading that failed: no score of it counts
 
 
 def load_record(root: Path) -> dict[str, str]:
@@ -37,8 +38,10 @@ def save_record(root: Path, record: dict[str, str]) -> None:
     os.replace(partial, root / RECORD)
 
 
-def why_grade(root: Path, sub: Submission, record: dict[str, str], force: bool) -> str | None:
-    """Why `sub` needs grading now ("new", "changed since it was graded", "FORCE"), or None."""
+def why_grade(root: Path, sub: Submission, record: dict[str, str], force: bool,
+              in_gradebook: set[str] | None = None) -> str | None:
+    """Why `sub` needs grading now ("new", "changed since it was graded", "FORCE", ...), or None. `in_gradebook`: the
+    student/lesson keys the gradebook has a submission for (None: not asked)."""
     graded = root / "autograded" / sub.student / sub.assignment / f"{sub.assignment}.ipynb"
     if not graded.exists():
         return "new"
@@ -46,10 +49,38 @@ def why_grade(root: Path, sub: Submission, record: dict[str, str], force: bool) 
         return "FORCE"
     if record.get(sub.key) == PENDING:
         return "not finished when grading last stopped"
+    if record.get(sub.key, "").startswith(FAILED):
+        return "its last grading failed"
+    if in_gradebook is not None and sub.key not in in_gradebook:
+        return "not in the gradebook (the lesson was released again)"
+    if lesson_changed(root, sub.assignment, graded):
+        return "the lesson changed since it was graded"
     if sub.key in record:
         return "changed since it was graded" if record[sub.key] != sha256(sub.notebook) else None
     # Graded before this record existed: a notebook newer than its graded copy was resubmitted.
     return "changed since it was graded" if sub.notebook.stat().st_mtime > graded.stat().st_mtime else None
+
+
+def lesson_changed(root: Path, lesson: str, graded: Path) -> bool:
+    """Whether the lesson's source notebook or its checks changed after the autograded copy `graded` was made."""
+    source = root / "solutions" / lesson
+    return any(p.is_file() and p.stat().st_mtime > graded.stat().st_mtime
+               for p in (source / f"{lesson}.ipynb", source / CHECKS))
+
+
+def gradebook_keys(root: Path) -> set[str]:
+    """The student/lesson keys of every submission the gradebook holds."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(gradebook_url(root)) as gradebook:
+        return {f"{s.student.id}/{a.name}" for a in gradebook.assignments for s in a.submissions}
+
+
+def failures(root: Path) -> dict[str, str]:
+    """student/lesson -> why its last grading failed or did not finish, for each submission whose grade is not
+    current (grades.csv and the platform's file show no score for them)."""
+    return {key: value.removeprefix(FAILED) if value.startswith(FAILED) else "grading did not finish"
+            for key, value in load_record(root).items() if value == PENDING or value.startswith(FAILED)}
 
 
 def keep_previous(root: Path, sub: Submission) -> Path | None:
@@ -116,7 +147,8 @@ def autograde(root: Path, force: bool = False, student: str | None = None, assig
         problems.append(Problem(f"submitted/{student}", f"no gradable submission of student {student!r}"
                                 + (f" for {assignment}" if assignment else ""), "check the name and the folder"))
     record = load_record(root)
-    plan = {s.key: (s, reason) for s in subs if (reason := why_grade(root, s, record, force))}
+    known = gradebook_keys(root) if subs and not force else None
+    plan = {s.key: (s, reason) for s in subs if (reason := why_grade(root, s, record, force, known))}
     print(f"{len(plan)} to grade, {len(subs) - len(plan)} unchanged since they were graded (FORCE=1 regrades them)"
           + (f"; on the Dask cluster at {scheduler}" if plan and scheduler else "")
           + (f"; {min(jobs, len(plan))} at a time" if plan and not scheduler else "")
@@ -153,6 +185,8 @@ def autograde(root: Path, force: bool = False, student: str | None = None, assig
                     bar.write(f"[{done}/{len(plan)}] {sub.key} ({reason}): {score(root, sub)}{note}")
                 else:
                     failed.append((sub, outcome.reason, log))
+                    record[sub.key] = f"{FAILED}{outcome.reason}"
+                    save_record(root, record)
                     bar.write(f"[{done}/{len(plan)}] {sub.key}: failed ({outcome.reason}), see {log.relative_to(root)}")
                 bar.set_postfix(failed=len(failed))
                 bar.update()
@@ -162,7 +196,8 @@ def autograde(root: Path, force: bool = False, student: str | None = None, assig
         return 130
     print(f"graded {graded}, failed {len(failed)}, not gradable {len(problems)}")
     for sub, reason, log in failed:
-        print(f"  failed: {sub.key} ({reason}); nbgrader's log is {log.relative_to(root)}; the next run grades it again")
+        print(f"  failed: {sub.key} ({reason}); nbgrader's log is {log.relative_to(root)}; no score of it counts "
+              "(grades.csv says failed) and the next run grades it again")
     for problem in problems:
         print(f"  not graded: {problem}")
     for sub, flag in flags(root, [sub for sub, _ in plan.values()]):

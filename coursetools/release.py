@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import filecmp
+import hashlib
+import json
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+from coursetools.autograde import autograde
+from coursetools.changed_lessons import forget_lesson, restore_due_date
 from coursetools.grading import course_api, logged
 from coursetools.nbgrader_cli import chosen
 from coursetools.course_secrets import ensure_secret, secret_path
 from coursetools.trusted import CHECKS, lesson_checks
+
+WRITTEN = Path("logs") / "release" / "written.json"  # notebooks/ path -> sha256 of what the last generation wrote
 
 
 def generate(root: Path, dest: Path, register: bool, lessons: list[str]) -> None:
@@ -22,6 +28,11 @@ def generate(root: Path, dest: Path, register: bool, lessons: list[str]) -> None
     for name in lessons:
         log = root / "logs" / "release" / f"{name}.log"
         if not logged(log, lambda: api.generate_assignment(name, force=True, create=register)):
+            if "because there are submissions" in log.read_text(errors="replace"):
+                raise ValueError(f"{name} gained or lost graded cells since students handed it in, and nbgrader "
+                                 "keeps the gradebook's cells while it has submissions. To release it and regrade "
+                                 f"every submission with the new points: make release LESSON={name} REGRADE=1 "
+                                 "(docs/changing-a-lesson.md); nothing was released")
             raise RuntimeError(f"nbgrader could not generate the student notebooks of {name}; see {log}")
 
 
@@ -40,15 +51,27 @@ def differences(release: Path, fresh: Path, lessons: list[str]) -> list[str]:
 
 
 def locally_edited(root: Path, paths: list[str]) -> list[str]:
-    """Those of `paths` under notebooks/ that git reports as modified or untracked (outside git: all that exist)."""
+    """Those of `paths` under notebooks/ that someone edited since they were generated: as git reports them (modified
+    or untracked) in a git checkout; elsewhere, those that differ from what the last generation wrote (WRITTEN)."""
     if not paths:
         return []
     status = subprocess.run(["git", "status", "--porcelain", "--", "notebooks"], cwd=root,
                             capture_output=True, text=True)
     if status.returncode != 0:
-        return [p for p in paths if (root / "notebooks" / p).exists()]
+        written = json.loads((root / WRITTEN).read_text()) if (root / WRITTEN).is_file() else {}
+        return [p for p in paths if (root / "notebooks" / p).exists()
+                and written.get(p) != hashlib.sha256((root / "notebooks" / p).read_bytes()).hexdigest()]
     dirty = {line[3:].strip() for line in status.stdout.splitlines()}
     return [p for p in paths if f"notebooks/{p}" in dirty]
+
+
+def remember_written(root: Path, paths: list[str]) -> None:
+    """Record the sha256 of each generated notebook in `paths` (under notebooks/), for locally_edited outside git."""
+    record = root / WRITTEN
+    written = json.loads(record.read_text()) if record.is_file() else {}
+    written |= {p: hashlib.sha256((root / "notebooks" / p).read_bytes()).hexdigest() for p in paths}
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.write_text(json.dumps(written, indent=1, sort_keys=True) + "\n")
 
 
 def student_notebooks(root: Path, check: bool = False, force: bool = False, register: bool = False,
@@ -74,13 +97,16 @@ def student_notebooks(root: Path, check: bool = False, force: bool = False, regi
                 (release / path).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(fresh / path, release / path)
                 print(f"wrote notebooks/{path}")
+        remember_written(root, [p for p in changed if (fresh / p).exists()])
     return 0
 
 
-def release(root: Path, lessons: list[str] | None = None) -> int:
+def release(root: Path, lessons: list[str] | None = None, regrade: bool = False, jobs: int = 1) -> int:
     """Check the named lessons (default: all) as release_checks.py says, then regenerate their student notebooks,
     register them in the gradebook, and make each one's secret that has none yet (lesson 3's hidden world: a seed and
-    the reference's score there, about 30 s); 1 without releasing anything if a lesson fails its checks."""
+    the reference's score there, about 30 s); 1 without releasing anything if a lesson fails its checks. With
+    `regrade`, each lesson's old version leaves the gradebook first (changed_lessons.py) and every submission of it is
+    graded again, `jobs` at a time."""
     lessons = chosen(root, lessons)
     for name in lessons:
         checks = lesson_checks(root / "solutions" / name / CHECKS)
@@ -99,8 +125,17 @@ def release(root: Path, lessons: list[str] | None = None) -> int:
                 print(f"  {problem}", file=sys.stderr)
         print("nothing was released; fix the lessons above and run make release again", file=sys.stderr)
         return 1
+    forgotten = {name: forget_lesson(root, name) for name in lessons} if regrade else {}
     status = student_notebooks(root, register=True, lessons=lessons)
+    if status:
+        return status
     print(f"released {', '.join(lessons)}: notebooks/ regenerated and registered in the gradebook")
+    for name, (due, kept) in forgotten.items():
+        restore_due_date(root, name, due)
+        if kept:
+            print(f"{name}: the old version's gradebook rows (scores, manual grades, comments) are kept in "
+                  f"{kept.relative_to(root)}; manual grades are not carried over")
+        status |= autograde(root, force=True, assignment=name, jobs=jobs)
     return status
 
 
