@@ -14,7 +14,7 @@ that is not gzip), is damaged, holds a name that leads outside its folder, or pa
 problem: what was unpacked of it is removed, the file is kept as handed in, and it is reported against its student
 (`problems`, and `problems_path` as JSON); the class is still collected. A download that fails so stops the collect:
 it is the platform's file, not a student's. No link, device or pipe is ever created: such members are left out and
-named. Handled: .zip, .tar, .tar.gz and .tgz, and .gz (one file).
+named. Handled: .zip, .tar, .tar.gz and .tgz, and .gz (one file); nbgrader's ExtractorPlugin.zip_ext is not read.
 """
 
 from __future__ import annotations

@@ -111,6 +111,11 @@ def survey(inbound: Path, lesson: str, student: str = "") -> tuple[list[Inbound]
     return found, not_folders
 
 
+def is_student_id(name: str) -> bool:
+    """Whether a folder's claimed student can be a student id: a folder name of submitted/, not "..", ".x" or "-x"."""
+    return bool(name) and name not in (".", "..") and not name.startswith((".", "-")) and not set(name) & set("/\\\0")
+
+
 def basis(entry: Inbound, instructor_uid: int, shared_users: set[str], check_owner: bool = True) -> str:
     """Why `entry` counts for the student its name gives: "owner" (that student owns it), "unchecked" (its owner
     cannot tell students apart, see the module's docstring), or "impersonation" (someone else owns it)."""
@@ -149,9 +154,12 @@ def choose(entries: list[Inbound], instructor_uid: int, shared_users: set[str], 
            duedate: datetime | None = None, before_duedate: bool = False) -> tuple[dict[str, Inbound], dict]:
     """Each student's submission to collect (the newest by the trusted time, or the newest before `duedate`), and the
     decisions about every folder, for the report."""
-    decisions: dict[str, list] = {"impersonation": [], "unchecked": [], "time_claims": []}
+    decisions: dict[str, list] = {"impersonation": [], "unchecked": [], "time_claims": [], "bad_names": []}
     by_student: dict[str, list[Inbound]] = {}
     for entry in entries:
+        if not is_student_id(entry.claimed):
+            decisions["bad_names"].append({"folder": entry.folder, "owner": entry.owner})
+            continue
         why = basis(entry, instructor_uid, shared_users, check_owner)
         if why == "impersonation":
             decisions["impersonation"].append({"folder": entry.folder, "owner": entry.owner, "claimed": entry.claimed})
@@ -279,9 +287,11 @@ def report_lines(decisions: dict) -> tuple[list[str], bool]:
     for d in decisions.get("refused", []):
         lines.append(f"  NOT collected: {d['student']}: inbound/{d['folder']}: {d['why']} (CourseDirectory."
                      "max_dir_size and max_file_size, in KB); look at it in the exchange")
+    for d in decisions.get("bad_names", []):
+        lines.append(f"  NOT collected: inbound/{d['folder']} (owned by {d['owner']}) names no student id")
     for d in decisions.get("not_folders", []):
         lines.append(f"  NOT collected: inbound/{d['name']} is {d['why']}, not a folder (owned by {d['owner']})")
-    attention = (any(decisions.get(k) for k in ("impersonation", "refused", "not_folders"))
+    attention = (any(decisions.get(k) for k in ("impersonation", "refused", "not_folders", "bad_names"))
                  or any(d["earlier"] for d in decisions.get("time_claims", []))
                  or any(d["skipped"] for d in decisions.get("collected", [])))
     return lines, attention

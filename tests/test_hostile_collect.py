@@ -123,9 +123,11 @@ def test_a_folder_counts_for_its_owner_and_a_name_is_believed_only_where_the_own
     assert basis(forged, instructor_uid=0, shared_users=set()) == "impersonation"
     assert basis(forged, instructor_uid=1002, shared_users=set()) == "unchecked", "the instructor's own uid"
     assert basis(forged, instructor_uid=0, shared_users={"eve"}) == "unchecked", "a hub's shared user (jovyan)"
-    chosen, decisions = choose([ok, forged], 0, set(), True, 60.0)
-    assert chosen == {"ann": ok}, "the later forged folder replaces nothing"
+    up = inbound("..+tiny+2026-12-02 10:00:00.000000 UTC+r3", "root", 0, "2026-12-02 10:00:00.1 UTC")
+    chosen, decisions = choose([ok, forged, up], 0, set(), True, 60.0)
+    assert chosen == {"ann": ok}, "the later forged folder replaces nothing, and '..' is no student"
     assert decisions["impersonation"] == [{"folder": forged.folder, "owner": "eve", "claimed": "ann"}]
+    assert decisions["bad_names"] == [{"folder": up.folder, "owner": "root"}]
 
 
 def test_the_trusted_time_picks_the_newest_and_a_back_dated_claim_is_reported():
