@@ -5,8 +5,8 @@ command made it (make feedback, the formgrader's button, a plain `nbgrader gener
 from __future__ import annotations
 
 from nbconvert.exporters import HTMLExporter
-from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Float, Integer
+from nbconvert.preprocessors import Preprocessor
+from traitlets import Bool, Float, Integer
 from traitlets.config import Configurable
 
 from coursetools.pages import active_content, body_of, sanitize_page
@@ -37,10 +37,12 @@ def cut(source: str, limit: int, rule: str = "") -> str:
             f"characters are left out here{rule}; your notebook has them all.]**\n")
 
 
-class CutLongMarkdown(NbGraderPreprocessor):
+class CutLongMarkdown(Preprocessor):
     """Cut each markdown (and raw) cell to c.FeedbackPages.markdown_chars characters, and all of them together to
-    markdown_chars_per_page, before nbconvert renders them (an nbgrader preprocessor: enabled as nbgrader registers
-    it, which an nbconvert one would not be)."""
+    markdown_chars_per_page, before nbconvert renders them."""
+
+    # nbgrader registers its converters' preprocessors without enabling them; nbconvert's are disabled by default.
+    enabled = Bool(True).tag(config=True)
 
     def preprocess(self, nb, resources):
         limits = FeedbackPages(config=self.config)
