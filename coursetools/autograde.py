@@ -62,10 +62,12 @@ def why_grade(root: Path, sub: Submission, record: dict[str, str], force: bool,
 
 
 def lesson_changed(root: Path, lesson: str, graded: Path) -> bool:
-    """Whether the lesson's source notebook or its checks changed after the autograded copy `graded` was made."""
+    """Whether the lesson's source notebook, its checks or the thresholds they share (helpers/thresholds.py) changed
+    after the autograded copy `graded` was made."""
     source = root / "solutions" / lesson
+    shared = (sandbox.helpers_folder() or root / "helpers") / "thresholds.py"
     return any(p.is_file() and p.stat().st_mtime > graded.stat().st_mtime
-               for p in (source / f"{lesson}.ipynb", source / CHECKS))
+               for p in (source / f"{lesson}.ipynb", source / CHECKS, shared))
 
 
 def gradebook_keys(root: Path) -> set[str]:

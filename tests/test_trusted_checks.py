@@ -195,3 +195,23 @@ def test_data_handed_in_never_follows_a_link_the_kernel_left(tmp_path):
     path = hand_in(kernel_folder, "data", {"x": np.arange(3)})
     assert not list(victim.iterdir()) and not (kernel_folder / INPUTS).is_symlink()
     assert np.array_equal(load(path)["x"], np.arange(3)) and path.stat().st_mode & 0o777 == 0o644
+
+
+@pytest.mark.parametrize("lesson, cell, shared", [
+    ("lesson1_basics", "test_gap8_training_rmse", {"RMSE_TOLERANCE": "GMF_NEAR_BASELINE"}),
+    ("lesson2_beyond", "test_gap5_gmf_rmse", {"NEAR_ORACLE": "GMF_NEAR_ORACLE", "BELOW_MEAN": "GMF_BELOW_MEAN"}),
+])
+def test_a_threshold_that_a_visible_check_shares_with_the_grader_has_one_home(lesson, cell, shared):
+    """helpers/thresholds.py holds it: the visible check imports it from there and writes no number of its own,
+    and verify.py's value is the same (docs/changing-a-lesson.md)."""
+    import helpers.thresholds
+
+    checks = lesson_checks(ROOT / "solutions" / lesson / CHECKS)
+    source = next(c.source for c in nbformat.read(source_path(lesson), as_version=4).cells if grade_id(c) == cell)
+    visible = source.split("### BEGIN HIDDEN TESTS")[0]
+    for name, home in shared.items():
+        value = getattr(helpers.thresholds, home)
+        assert getattr(checks, name) == value, f"{CHECKS}'s {name} is not helpers.thresholds.{home}"
+        assert f"{home}" in visible and "from helpers.thresholds import" in visible, f"{cell} should import {home}"
+        assert not re.search(rf"(?<![\w.]){re.escape(repr(value))}(?![\w])", visible.replace(f"# {value}", "")), \
+            f"{cell}'s visible check writes {value} itself: read helpers.thresholds.{home}"
