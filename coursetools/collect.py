@@ -24,6 +24,7 @@ from pathlib import Path
 
 from coursetools.exchange_collect import report_lines as exchange_lines
 from coursetools.grading import course_api
+from coursetools.platforms import LearningPlatform
 from coursetools.nbgrader_cli import assignments, gradebook_url, nbgrader
 from coursetools.participants import remember
 from coursetools.plain_copy import copy_plain
@@ -151,8 +152,18 @@ def from_zip(root: Path, download: Path, lesson: str) -> int:
     (folder / "report.txt").write_text(text)
     print(text, end="")
     failed = ([d for d in decisions["ambiguous"] if d not in by_hand] + decisions["unknown"] + decisions["same_name"]
-              + decisions.get("refused", []))
+              + decisions.get("refused", []) + unplaced_notebooks(decisions))
+    if not decisions["collected"]:
+        print(f"  NO notebook of {lesson} was collected from this download: is it the platform's download of this "
+              f"lesson, and is c.LearningPlatform.name ({LearningPlatform(config=course_api(root).config).name}) "
+              "its platform?")
+        return 1
     return 1 if failed else 0
+
+
+def unplaced_notebooks(decisions: dict) -> list[str]:
+    """The notebooks of the download that are not named as the platform names a submission, so belong to nobody."""
+    return [name for name in decisions.get("not_named", []) if name.endswith(".ipynb")]
 
 
 def from_exchange(root: Path, lesson: str) -> int:
@@ -269,7 +280,11 @@ def report(root: Path, lesson: str, decisions: dict, done: dict, members: list, 
     for name in decisions.get("not_notebooks", []):
         lines.append(f"  skipped: {name} (not a notebook)")
     for name in decisions.get("not_named", []):
-        lines.append(f"  skipped: {name} (not named as the platform names a file submission)")
+        if name.endswith(".ipynb"):
+            lines.append(f"  NOT collected: {name}: a notebook not named as the platform names a file submission, "
+                         f"so nobody's\n    fix: copy it by hand to submitted/<student>/{lesson}/{lesson}.ipynb")
+        else:
+            lines.append(f"  skipped: {name} (not named as the platform names a file submission)")
     handed_in = {p.parent.name for p in (root / "submitted").glob(f"*/{lesson}")}
     missing = sorted(m.id for m in members if m.id not in handed_in)
     if missing:

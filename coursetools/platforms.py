@@ -19,10 +19,12 @@ from traitlets.config import Configurable
 # Canvas's "Download Submissions": <sortable name: lower case, its word characters only ("müllerjörg")>_[LATE_]<user
 # id>_<submission id>_<file>, where Canvas appends -1, -2 ... to a file the student uploaded again under the same name.
 CANVAS = r"^[^/]+/(?P<name>[^\W_]+)_(?P<late>(?i:late)_)?(?P<platform_id>\d+)_(?P<order>\d+)_(?P<file>[^/]+)$"
-# Moodle's "Download all submissions": <full name>_<participant id>_assignsubmission_file_<file>, or the same prefix as
-# a folder holding the files ("Download submissions in folders"). Moodle puts spaces for underscores in the name. The
-# participant id, not the name, says whose a file is (coursetools/participants.py).
-MOODLE = r"^[^/]+/(?P<name>[^/_]+)_(?P<participant>\d+)_assignsubmission_file(?:_|/)(?P<file>[^/]+)$"
+# Moodle's "Download all submissions": <full name>_<participant id>_assignsubmission_file_<file> (flat), or in folders
+# ("Download submissions in folders", the default since Moodle 3.1): mod/assign/locallib.php's download_submissions
+# names a file <prefix>_assignsubmission_file_ + its path, which starts with "/" (<prefix>_assignsubmission_file_/<file>),
+# and the later mod/assign/classes/downloader.php <prefix>_assignsubmission_file/<file>. Moodle puts spaces for
+# underscores in the name. The participant id, not the name, says whose a file is (coursetools/participants.py).
+MOODLE = r"^[^/]+/(?P<name>[^/_]+)_(?P<participant>\d+)_assignsubmission_file(?:_/|/|_)(?P<file>[^/]+)$"
 # Both are anchored at the top of the download (the first folder is the zip's own, made by nbgrader's extraction): a
 # file inside a zip a student handed in is never taken for another student's, whatever its name.
 PATTERNS = {"canvas": CANVAS, "moodle": MOODLE}
@@ -104,7 +106,7 @@ def parse(pattern: re.Pattern, key: str, path: str) -> Download | None:
     name_start = found.start("file") - found.start(0)
     prefix = found.group(0)[:name_start].rsplit("/", 1)[-1]
     if prefix == "" and "/" in found.group(0):  # Moodle's folder form: the folder's name is the prefix
-        prefix = found.group(0)[:name_start].rstrip("/").rsplit("/", 1)[-1] + "_"
+        prefix = found.group(0)[:name_start].rstrip("/").rsplit("/", 1)[-1].rstrip("_") + "_"
     order = groups.get("order") or "0"
     return Download(path=path, name=" ".join((groups.get("name") or "").split()), student=" ".join(student.split()),
                     file=groups["file"], late=bool(groups.get("late")), order=int(order) if order.isdigit() else 0,

@@ -89,11 +89,24 @@ def canvas_download(root: Path, path: Path, lesson: str = "tiny") -> Path:
     })
 
 
-def moodle_download(root: Path, path: Path, lesson: str = "tiny") -> Path:
-    """Moodle's "Download all submissions" in folders: as canvas_download, but Moodle's names and no late mark;
-    a student Moodle knows but the roster does not."""
+# How Moodle names each file of "Download all submissions" (<full name>_<participant id> is the prefix):
+MOODLE_LAYOUTS = {
+    # in folders, mod/assign/locallib.php's download_submissions (Moodle 3.1 on): clean_filename(prefix . '_' .
+    # subtype . '_' . type . '_') . $file->get_filepath() . name, the file path starting with "/"
+    "folders": "{}_{}_assignsubmission_file_/",
+    # in folders, mod/assign/classes/downloader.php (later Moodle): clean_filename(prefix . '_' . subtype . '_' .
+    # type) . $file->get_filepath() . name
+    "folders-downloader": "{}_{}_assignsubmission_file/",
+    # flat, "Download submissions in folders" off: clean_filename(prefix . '_' . subtype . '_' . type . '_' . name)
+    "flat": "{}_{}_assignsubmission_file_",
+}
+
+
+def moodle_download(root: Path, path: Path, lesson: str = "tiny", layout: str = "folders") -> Path:
+    """Moodle's "Download all submissions" in `layout` (MOODLE_LAYOUTS): as canvas_download, but Moodle's names and no
+    late mark; a student Moodle knows but the roster does not."""
     right, wrong = notebook_bytes(root, lesson, "answer = 42"), notebook_bytes(root, lesson, "answer = 41")
-    folder = "{}_{}_assignsubmission_file/"
+    folder = MOODLE_LAYOUTS[layout]
     return write_zip(path, {
         folder.format("Jane Doe", 7001) + f"{lesson}.ipynb": right,
         folder.format("Ali Khan", 7002) + f"{lesson}.ipynb": right,
@@ -102,7 +115,8 @@ def moodle_download(root: Path, path: Path, lesson: str = "tiny") -> Path:
         folder.format("Chen Wu", 7004) + "Tiny lesson.ipynb": right,
         folder.format("Eve Stranger", 7009) + f"{lesson}.ipynb": right,
         folder.format("Ana Li", 7010) + f"{lesson}.ipynb": right,
-        "Bea Lund_7003_onlinetext_/onlinetext.html": b"<p>see my notebook</p>",
+        folder.format("Bea Lund", 7003).replace("assignsubmission_file", "assignsubmission_onlinetext")
+        + "onlinetext.html": b"<p>see my notebook</p>",
     })
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import subprocess
 import sys
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -114,7 +115,7 @@ def test_moodle_download_with_its_folder_names_and_grade_file(released_course, t
     assert gap(submitted / "blund/tiny/tiny.ipynb") == "answer = 42", "the re-uploaded 'tiny (1).ipynb' must win"
     assert "'Eve Stranger' is not on the roster" in report and "make roster CSV=<export>" in report
     assert "ana.li, ali2 on the roster are all named 'Ana Li'" in report, "two students of one name: neither guessed"
-    assert "misnamed, matched: s/Chen Wu_7004_assignsubmission_file/Tiny lesson.ipynb" in report
+    assert "misnamed, matched: s/Chen Wu_7004_assignsubmission_file_/Tiny lesson.ipynb" in report
     assert "nothing handed in (4): ali2, ana.li, dorr, jmueller" in report and "onlinetext.html (not named as" in report
     coursetools(root, "autograde", "--student", "jdoe")
     coursetools(root, "grades", "--format", "moodle")
@@ -169,3 +170,34 @@ def test_a_roster_that_is_no_platforms_export_is_refused(released_course, tmp_pa
     (tmp_path / "roster.csv").write_text(text)
     with pytest.raises(ValueError, match="neither Canvas's gradebook export"):
         roster(released_course, tmp_path / "roster.csv", "canvas")
+
+
+@pytest.mark.parametrize("layout", ["folders-downloader", "flat"])
+def test_moodles_other_download_layouts_collect_the_same_class(released_course, tmp_path, layout):
+    """Moodle's download in folders (the default, as its download_submissions names files), in folders as its later
+    downloader names them, and flat: the same students' same notebooks land in submitted/."""
+    collected = {}
+    for kind in ("folders", layout):
+        root = Path(shutil.copytree(released_course, tmp_path / kind))
+        with open(root / "nbgrader_config.py", "a") as config:
+            config.write('\nc.LearningPlatform.name = "moodle"\n')
+        coursetools(root, "roster", "--csv", str(moodle_roster(tmp_path / "export.csv")))
+        result = coursetools(root, "collect", "--lesson", "tiny", "--zip",
+                             str(moodle_download(root, tmp_path / f"{kind}.zip", layout=kind)), check=False)
+        assert "collected 4 " in result.stdout, result.stdout + result.stderr
+        collected[kind] = {str(p.relative_to(root / "submitted")): p.read_bytes()
+                           for p in sorted((root / "submitted").rglob("*.ipynb"))}
+    assert collected[layout] == collected["folders"] and len(collected["folders"]) == 4
+
+
+def test_a_download_with_a_notebook_nobody_owns_or_no_notebook_at_all_fails_the_collect(released_course, tmp_path):
+    root = released_course
+    coursetools(root, "roster", "--csv", str(canvas_roster(tmp_path / "export.csv")))
+    right = notebook_bytes(root, "tiny", "answer = 42")
+    stray = write_zip(tmp_path / "stray.zip", {"doejane_101_5001_tiny.ipynb": right, "tiny.ipynb": right})
+    result = coursetools(root, "collect", "--lesson", "tiny", "--zip", str(stray), check=False)
+    assert result.returncode == 1 and "collected 1 " in result.stdout, result.stdout + result.stderr
+    assert "NOT collected: stray/tiny.ipynb: a notebook not named as the platform names" in result.stdout
+    empty = write_zip(tmp_path / "empty.zip", {"readme.txt": b"the wrong download"})
+    result = coursetools(root, "collect", "--lesson", "tiny", "--zip", str(empty), check=False)
+    assert result.returncode == 1 and "NO notebook of tiny was collected" in result.stdout, result.stdout
