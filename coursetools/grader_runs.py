@@ -6,7 +6,6 @@ exports (coursetools/trusted.py)."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import time
@@ -26,19 +25,18 @@ from helpers.exports import FOLDER, INPUTS
 
 
 def hand_in(folder: Path, name: str, arrays: dict[str, np.ndarray]) -> Path:
-    """Write `arrays` as `folder`/.grading-inputs/`name`.npz, readable by the kernel's own user. `folder` may belong to
-    that user, who may have put a link there: whatever stands at .grading-inputs that is not a folder is removed and
-    a folder made (failing if something took its place meanwhile), and the file is written through the folder's
-    descriptor, never through a link. (The sandbox's folder is the grader's own, shown read-only to the kernel.)"""
+    """Write `arrays` as `folder`/.grading-inputs/`name`.npz, readable by the kernel's own user. `folder` belongs to
+    that user, who may have put a link there: whatever stands at .grading-inputs is removed, the folder is made anew
+    (failing if something took its place meanwhile), and the file is written through the folder's descriptor, never
+    through a link."""
     inputs = folder / INPUTS
-    if inputs.is_symlink() or (inputs.exists() and not inputs.is_dir()):
+    if inputs.is_symlink() or inputs.is_file():
         inputs.unlink()
-    if not inputs.exists():
-        os.mkdir(inputs, 0o755)
+    elif inputs.exists():
+        shutil.rmtree(inputs)
+    os.mkdir(inputs, 0o755)
     directory = os.open(inputs, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
     try:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(f"{name}.npz", dir_fd=directory)
         file = os.open(f"{name}.npz", os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644, dir_fd=directory)
         with os.fdopen(file, "wb") as out:
             np.savez(out, **arrays)
@@ -51,8 +49,8 @@ def hand_in(folder: Path, name: str, arrays: dict[str, np.ndarray]) -> Path:
 def grader_run(checks: ModuleType, grade_id: str, world: object, folder: Path, execute: Callable[[str], NotebookNode],
                exports: Path, fetch: Callable[[str], None] | None = None) -> tuple[str, dict] | None:
     """The lesson's own run after graded cell `grade_id`, if its checks ask for one (verify.AFTER = {grade_id: (name,
-    line)}): hand its data in below `folder` (the kernel's folder, or the sandbox's folder of inputs), run its line
-    with `execute`, timed from here, take the data away and read what the line exported into `exports` at once (what
+    line)}): hand its data in below `folder` (the kernel's folder, seen from outside the sandbox if it runs in one),
+    run its line with `execute`, timed from here, take the data away and read what the line exported into `exports` at once (what
     student code writes there later, from a thread say, is never read), after `fetch(name)` brought it there from the
     sandbox, if the kernel runs in one. Returns (name, {"seconds", "error", and the exported arrays})."""
     if grade_id not in getattr(checks, "AFTER", {}):
@@ -71,9 +69,7 @@ def grader_run(checks: ModuleType, grade_id: str, world: object, folder: Path, e
             fetch(name)
     finally:
         seconds = time.monotonic() - start
-        path.unlink(missing_ok=True)  # the sandbox's folder stays: the kernel sees it through a mount
-        if not fetch:
-            shutil.rmtree(path.parent, ignore_errors=True)
+        shutil.rmtree(path.parent, ignore_errors=True)
     # only the exception's name, cut short: its message is student code's, and could carry what the run was handed
     error = next((o.ename[:40] for o in ran.get("outputs", []) if o.output_type == "error"), "")
     try:
@@ -88,7 +84,7 @@ def run_after(client, cell: NotebookNode, resources: dict, source_root: Path, co
     """Within nbgrader's Execute (`client`), after the notebook's last cell, if graded `cell` passed: the lesson's own
     run for it, if it has one, in the same kernel, beside the sandbox's copy of the notebook's folder; its outputs go
     nowhere near the notebook (and no cell of it runs later, to print what the kernel saw), its seconds and error
-    into resources["grader_runs"]. A sandboxed kernel reads the data from the sandbox's folder of inputs."""
+    into resources["grader_runs"]."""
     lesson = resources["nbgrader"]["assignment"]
     checks = lesson_checks(source_root / lesson / CHECKS)
     grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
@@ -108,9 +104,12 @@ def run_after(client, cell: NotebookNode, resources: dict, source_root: Path, co
         return run
 
     cwd = Path(resources["metadata"]["path"])
-    if isinstance(client.km, sandbox.SandboxedKernelManager):
-        folder, fetch = client.km.private, partial(sandbox.fetch_export, client.km, cwd=cwd)
+    if isinstance(client.km, sandbox.SandboxedKernelManager):  # its folder is in the sandbox, reached from outside
+        folder, fetch = client.km.working_folder(), partial(sandbox.fetch_export, client.km, cwd=cwd)
     else:
         folder, fetch = cwd, None
-    name, run = grader_run(checks, grade_id, world_for(checks, secret), folder, execute, cwd / FOLDER, fetch)
+    if folder is None:  # the kernel has ended: nothing to hand in to
+        name, run = checks.AFTER[grade_id][0], {"seconds": 0.0, "error": "the kernel had ended"}
+    else:
+        name, run = grader_run(checks, grade_id, world_for(checks, secret), folder, execute, cwd / FOLDER, fetch)
     resources.setdefault("grader_runs", {})[name] = run

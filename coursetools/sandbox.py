@@ -107,11 +107,11 @@ def visible_paths(kernel_cmd: list[str]) -> list[str]:
     return sorted(paths)
 
 
-def command(kernel_cmd: list[str], *, copy: Path, cwd: Path, runtime: Path, inputs: Path, uid: int, caps: Caps,
+def command(kernel_cmd: list[str], *, copy: Path, cwd: Path, runtime: Path, uid: int, caps: Caps,
             env: dict[str, str], hide: Path) -> list[str]:
     """The command that runs `kernel_cmd` in the sandbox, at `cwd`: an empty folder in memory of Caps.work_mb, which the
-    kernel's user fills with the files of `copy` (shown read-only at SUBMISSION) before the kernel starts; `inputs`
-    shows read-only at cwd/.grading-inputs. `hide` (the course root) is covered by an empty folder first, so that only
+    kernel's user fills with the files of `copy` (shown read-only at SUBMISSION) before the kernel starts. `hide` (the
+    course root) is covered by an empty folder first, so that only
     the venv, the helpers and the kernel's working folder in it show through."""
     limits = ["prlimit", f"--as={int(caps.memory_gb * 2**30)}", f"--nproc={caps.processes}",
               f"--fsize={caps.file_mb * 2**20}", "--core=0", "--"]
@@ -122,8 +122,7 @@ def command(kernel_cmd: list[str], *, copy: Path, cwd: Path, runtime: Path, inpu
     for path in visible_paths(kernel_cmd):
         mounts += ["--ro-bind", path, path]
     mounts += ["--ro-bind", str(copy), SUBMISSION, "--size", str(caps.work_mb * 2**20), "--tmpfs", str(cwd),
-               "--chmod", "1777", str(cwd), "--ro-bind", str(inputs), str(cwd / INPUTS),
-               "--bind", str(runtime), str(runtime), "--chdir", str(cwd)]
+               "--chmod", "1777", str(cwd), "--bind", str(runtime), str(runtime), "--chdir", str(cwd)]
     targets = [Path(mounts[i + 1 if mounts[i] == "--tmpfs" else i + 2]) for i, arg in enumerate(mounts)
                if arg in ("--ro-bind", "--bind", "--tmpfs")]
     made = {p for target in targets for p in target.parents if p != Path("/")} - {Path(s) for s in SYSTEM + SCRATCH}
@@ -229,8 +228,6 @@ class SandboxedKernelManager(AsyncKernelManager):
         self.runtime = self.private / "runtime"
         self.runtime.mkdir()
         os.chown(self.runtime, self.uid, -1)
-        self.inputs = self.private / INPUTS  # what the grader hands in (grader_runs.hand_in); the kernel only reads it
-        self.inputs.mkdir(mode=0o755)
         self.connection_file = str(self.runtime / "kernel.json")
         self.transport, self.ip = "ipc", str(self.runtime / "kernel-ipc")
 
@@ -247,7 +244,7 @@ class SandboxedKernelManager(AsyncKernelManager):
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         kernel_cmd = super().format_kernel_cmd(extra_arguments)
         os.chown(self.connection_file, self.uid, -1)  # written by now, readable by its owner only
-        return command(kernel_cmd, copy=self.copy, cwd=self.cwd, runtime=self.runtime, inputs=self.inputs, uid=self.uid,
+        return command(kernel_cmd, copy=self.copy, cwd=self.cwd, runtime=self.runtime, uid=self.uid,
                        caps=Caps.from_env(), env=dict(self.kernel_spec.env), hide=Path(self.course_root or self.cwd))
 
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw) -> None:
@@ -263,16 +260,25 @@ class SandboxedKernelManager(AsyncKernelManager):
         there); a link, anything but a plain file, or a file over EXPORT_MB is not copied, and removes what was."""
         target = into / f"{name}.npz"
         target.unlink(missing_ok=True)
+        root = self.sandbox_root()
+        data = read_below(root, [*self.cwd.parts[1:], EXPORTS, target.name], EXPORT_MB * 2**20) if root else None
+        if data is not None:
+            into.mkdir(exist_ok=True)
+            target.write_bytes(data)
+
+    def sandbox_root(self) -> str | None:
+        """The sandbox's / as this process reaches it (/proc/<its first process>/root), or None once it has ended."""
         try:
-            inside = [p.pid for p in psutil.Process(self.provisioner.process.pid).children()]
+            inside = psutil.Process(self.provisioner.process.pid).children()
         except (AttributeError, psutil.Error):  # no kernel, or it has ended
-            inside = []
-        for pid in inside:  # bubblewrap's first process in the sandbox: its / is the sandbox's
-            data = read_below(f"/proc/{pid}/root", [*self.cwd.parts[1:], EXPORTS, target.name], EXPORT_MB * 2**20)
-            if data is not None:
-                into.mkdir(exist_ok=True)
-                target.write_bytes(data)
-                return
+            return None
+        return f"/proc/{inside[0].pid}/root" if inside else None
+
+    def working_folder(self) -> Path | None:
+        """The kernel's working folder (in memory, in the sandbox) as this process reaches it, or None once it ended.
+        Only the kernel's user writes in it, but never in the folders above it, which are the sandbox's own."""
+        root = self.sandbox_root()
+        return Path(root) / self.cwd.relative_to("/") if root else None
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         if getattr(self, "wall", None):

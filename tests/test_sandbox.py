@@ -225,13 +225,13 @@ def test_a_venv_below_tmp_shows_through_the_sandboxs_own_tmp(tmp_path):
     import venv
 
     venv.create(tmp_path / "venv", symlinks=True)  # no pip: a second or two
-    folders = {name: tmp_path / name for name in ("copy", "cwd", "runtime", "course", "inputs")}
+    folders = {name: tmp_path / name for name in ("copy", "cwd", "runtime", "course")}
     for folder in folders.values():
         folder.mkdir()
     python = str(tmp_path / "venv" / "bin" / "python")
     probe = "import os, sys; print(sys.prefix, sorted(os.listdir('/tmp')), os.access('/tmp', os.W_OK))"
     cmd = sandbox.command([python, "-c", probe], copy=folders["copy"], cwd=folders["cwd"], runtime=folders["runtime"],
-                          inputs=folders["inputs"], uid=1_234_567, caps=sandbox.Caps(), env={}, hide=folders["course"])
+                          uid=1_234_567, caps=sandbox.Caps(), env={}, hide=folders["course"])
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     prefix, rest = result.stdout.split(" ", 1)
