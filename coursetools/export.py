@@ -148,8 +148,16 @@ def feedback(root: Path) -> int:
 
 def grades(root: Path, out: Path) -> int:
     """Write the gradebook's scores to `out`, one row per student and lesson, in nbgrader's CSV export's columns plus a
-    `status` column: "graded" or "not submitted"."""
-    rows = grade_rows(root)
+    `status` column: "graded", "not submitted", or "grading failed (why)" with no score."""
+    from coursetools.autograde import failures
+
+    rows, failed = grade_rows(root), failures(root)
+    for row in rows:
+        why = failed.get(f"{row['student_id']}/{row['assignment']}")
+        if why:  # the gradebook may still hold an earlier grading's score, or a 0 nbgrader wrote: neither is current
+            row.update(status=f"grading failed ({why})", raw_score="", late_submission_penalty="", score="")
     write_csv(out, COLUMNS, [[row[c] for c in COLUMNS] for row in rows])
-    print(f"wrote {out}: {len(rows)} rows, {sum(r['status'] == 'graded' for r in rows)} graded")
+    print(f"wrote {out}: {len(rows)} rows, {sum(r['status'] == 'graded' for r in rows)} graded"
+          + (f", {len(failed)} whose grading failed, with no score (make autograde grades them again): "
+             f"{', '.join(sorted(failed))}" if failed else ""))
     return 0

@@ -59,7 +59,11 @@ def platform_grades(root: Path, platform: str, out: Path, chosen: dict[str, str]
     if members and members[0].platform != platform:
         raise ValueError(f"roster.csv comes from {members[0].platform}, not {platform}: "
                          f"make roster with {platform}'s export first")
+    from coursetools.autograde import failures
+
     top, got = scores(root)
+    failed = failures(root)
+    got = {(student, lesson): score for (student, lesson), score in got.items() if f"{student}/{lesson}" not in failed}
     lessons = sorted(top)
     names, unmatched = column_names(root, lessons, chosen)
     rows = []
@@ -76,6 +80,11 @@ def platform_grades(root: Path, platform: str, out: Path, chosen: dict[str, str]
                        else "Moodle refuses a column its export did not have")
         print(f"  note: no column of the roster export is named like {lesson}, so its column is {lesson!r} "
               f"({consequence}); to use another, set c.LearningPlatform.columns = {{{lesson!r}: \"...\"}}")
+    print("  each lesson's maximum: " + ", ".join(f"{lesson} {top[lesson]:g} points" for lesson in lessons)
+          + ("; Canvas reads it from the Points Possible row" if platform == "canvas" else
+             "; set each grade item's maximum grade to it in Moodle (its default is 100)"))
+    if failed:
+        print(f"  left blank, since their grading failed (make autograde grades them again): {', '.join(sorted(failed))}")
     strangers = sorted({student for student, _ in got} - {m.id for m in members})
     if strangers:
         print(f"  not in the file, since they are not on the roster: {', '.join(strangers)}")

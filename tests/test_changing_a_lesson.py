@@ -132,3 +132,19 @@ def test_why_a_graded_submission_is_graded_again(tmp_path):
     source.touch()
     assert why_grade(root, sub, record, False, {"ann/tiny"}) == "the lesson changed since it was graded"
     assert why_grade(root, sub, record, True, {"ann/tiny"}) == "FORCE"
+
+
+def test_a_grading_that_failed_shows_as_failed_with_no_score_anywhere(graded_class):
+    """bob's regrade fails after he was graded once: the gradebook still holds his old score, which grades.csv and
+    the platform's file must not show as current."""
+    root = graded_class
+    from coursetools.autograde import FAILED, load_record, save_record
+
+    record = load_record(root)
+    save_record(root, record | {"bob/tiny": f"{FAILED}kernel died"})
+    assert grades(root) == {"ann": ("graded", "3.0", "3.0"), "bob": ("grading failed (kernel died)", "", "3.0")}
+    from platform_files import canvas_roster
+
+    coursetools(root, "roster", "--csv", str(canvas_roster(root / "export.csv")))
+    out = coursetools(root, "grades", "--format", "canvas").stdout
+    assert "left blank, since their grading failed" in out and "bob/tiny" in out and "tiny 3 points" in out, out
