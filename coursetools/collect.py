@@ -162,8 +162,9 @@ def from_zip(root: Path, download: Path, lesson: str) -> int:
 
 
 def unplaced_notebooks(decisions: dict) -> list[str]:
-    """The notebooks of the download that are not named as the platform names a submission, so belong to nobody."""
-    return [name for name in decisions.get("not_named", []) if name.endswith(".ipynb")]
+    """The notebooks at the top of the download (<the zip's folder>/<file>) that are not named as the platform names
+    a submission, so belong to nobody; not those inside a student's own archive, which are never submissions."""
+    return [name for name in decisions.get("not_named", []) if name.endswith(".ipynb") and name.count("/") == 1]
 
 
 def from_exchange(root: Path, lesson: str) -> int:
@@ -280,7 +281,7 @@ def report(root: Path, lesson: str, decisions: dict, done: dict, members: list, 
     for name in decisions.get("not_notebooks", []):
         lines.append(f"  skipped: {name} (not a notebook)")
     for name in decisions.get("not_named", []):
-        if name.endswith(".ipynb"):
+        if name in unplaced_notebooks(decisions):
             lines.append(f"  NOT collected: {name}: a notebook not named as the platform names a file submission, "
                          f"so nobody's\n    fix: copy it by hand to submitted/<student>/{lesson}/{lesson}.ipynb")
         else:

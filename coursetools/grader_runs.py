@@ -80,6 +80,18 @@ def grader_run(checks: ModuleType, grade_id: str, world: object, folder: Path, e
     return name, {**arrays, "seconds": seconds, "error": error}
 
 
+def run_code(client, code: str) -> NotebookNode:
+    """Run `code` as a cell of its own in the live kernel of nbclient's `client`, outside its notebook: the cell, with
+    its outputs."""
+    run = nbformat.v4.new_code_cell(code)
+    client.nb.cells.append(run)
+    try:
+        client.execute_cell(run, len(client.nb.cells) - 1, store_history=False)
+    finally:
+        client.nb.cells.pop()
+    return run
+
+
 def run_after(client, cell: NotebookNode, resources: dict, source_root: Path, course_root: Path) -> None:
     """Within nbgrader's Execute (`client`), after the notebook's last cell, if graded `cell` passed: the lesson's own
     run for it, if it has one, in the same kernel, beside the sandbox's copy of the notebook's folder; its outputs go
@@ -94,15 +106,7 @@ def run_after(client, cell: NotebookNode, resources: dict, source_root: Path, co
     if secret is None:  # VerifyExports says so in every cell it would have judged
         return
 
-    def execute(code: str) -> NotebookNode:
-        run = nbformat.v4.new_code_cell(code)
-        client.nb.cells.append(run)
-        try:
-            client.execute_cell(run, len(client.nb.cells) - 1, store_history=False)
-        finally:
-            client.nb.cells.pop()
-        return run
-
+    execute = partial(run_code, client)
     cwd = Path(resources["metadata"]["path"])
     if isinstance(client.km, sandbox.SandboxedKernelManager):  # its folder is in the sandbox, reached from outside
         folder, fetch = client.km.working_folder(), partial(sandbox.fetch_export, client.km, cwd=cwd)

@@ -16,6 +16,7 @@ import os
 import re
 import subprocess
 import tempfile
+from functools import partial
 from pathlib import Path
 
 import nbformat
@@ -23,7 +24,7 @@ from nbclient import NotebookClient
 from nbformat import NotebookNode
 
 from coursetools.course_secrets import load_secret, secret_path
-from coursetools.grader_runs import grader_run
+from coursetools.grader_runs import grader_run, run_code
 from coursetools.sandbox import helpers_folder
 from coursetools.trusted import CHECKS, is_test_cell, judge, lesson_checks, world_for
 from helpers.exports import ELSEWHERE, INPUTS, INPUTS_ELSEWHERE
@@ -137,23 +138,12 @@ def run_as_graded(root: Path, lesson: str, nb: NotebookNode, folder: Path) -> di
                 client.execute_cell(cell, index)
         for cell in nb.cells:
             if is_test_cell(cell) and not failed_in_kernel(cell):
-                ran = grader_run(checks, grade_id(cell), world, inputs, lambda code: execute(client, code), exports)
+                ran = grader_run(checks, grade_id(cell), world, inputs, partial(run_code, client), exports)
                 runs.update([ran] if ran else [])
     for cell in nb.cells:
         if is_test_cell(cell):
             reasons[grade_id(cell)] = failed_in_kernel(cell) or judge(checks, grade_id(cell), exports, world, runs).reason
     return reasons
-
-
-def execute(client: NotebookClient, code: str) -> NotebookNode:
-    """Run `code` as a cell of its own in the live kernel of `client` (the grader's own runs)."""
-    cell = nbformat.v4.new_code_cell(code)
-    client.nb.cells.append(cell)
-    try:
-        client.execute_cell(cell, len(client.nb.cells) - 1, store_history=False)
-    finally:
-        client.nb.cells.pop()
-    return cell
 
 
 def run_problems(root: Path, lesson: str, blank: Path) -> list[str]:
@@ -201,10 +191,15 @@ def record_folder() -> Path:
     return Path(base) / "recsys-course" / CHECKED
 
 
+def runs_notebooks() -> bool:
+    """Whether the checks run the solution and the blank notebook (RELEASE_CHECKS is not "static")."""
+    return os.environ.get(SWITCH, "all") != "static"
+
+
 def problems(root: Path, lesson: str, blank: Path) -> list[str]:
     """Everything that stops `lesson` from being released, with its blank student notebook at `blank` ([] if none)."""
     found = static_problems(root / "solutions" / lesson / f"{lesson}.ipynb")
-    if found or os.environ.get(SWITCH, "all") == "static":
+    if found or not runs_notebooks():
         return found
     passed = record_folder() / content_hash(root, lesson)
     if passed.is_file():

@@ -83,7 +83,8 @@ def postgres():
 SLOW_FIRST = ("test_browser.py", "test_lesson_notebooks.py", "test_grading_pipeline.py", "test_parallel_autograde.py",
               "test_challenge_grading.py", "test_platform_round_trip.py", "test_instructor_path.py",
               "test_lesson1_wrong_answers.py", "test_sandbox.py", "test_lesson2_wrong_answers.py", "test_keras2.py",
-              "test_exchange_round_trip.py")
+              "test_exchange_round_trip.py", "test_changing_a_lesson.py", "test_release_checks.py",
+              "test_hostile_pages.py", "test_impossible_grades.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -11,9 +11,10 @@ import os
 import nbformat
 import pytest
 
-from coursetools.autograde import failures, why_grade
+from coursetools.autograde import FAILED, failures, load_record, save_record, why_grade
 from coursetools.submissions import Submission, sha256
 from notebook_tools import coursetools
+from platform_files import canvas_roster
 from tiny_course import make_tiny_course, submit
 
 # The lesson: set `answer` to 42 (2 points), then two more graded cells of 1 point each.
@@ -112,6 +113,13 @@ def test_the_three_worked_changes_regrade_the_class_with_the_new_points(graded_c
     assert grades(root) == {"ann": ("graded", "3.0", "3.0"), "bob": ("graded", "1.0", "3.0")}
     assert len(list((root / "archive" / "gradebook").glob("tiny-*.json"))) == 2, "each old version's rows kept"
 
+    # A regrade that then fails: the gradebook still holds bob's old score, which no grade file may show as current.
+    save_record(root, load_record(root) | {"bob/tiny": f"{FAILED}kernel died"})
+    assert grades(root) == {"ann": ("graded", "3.0", "3.0"), "bob": ("grading failed (kernel died)", "", "3.0")}
+    coursetools(root, "roster", "--csv", str(canvas_roster(root / "export.csv")))
+    out = coursetools(root, "grades", "--format", "canvas").stdout
+    assert "left blank, since their grading failed" in out and "bob/tiny" in out and "tiny 3 points" in out, out
+
 
 def test_why_a_graded_submission_is_graded_again(tmp_path):
     """The reasons autograde gives, from the submission, the record of what was graded and the gradebook."""
@@ -133,18 +141,3 @@ def test_why_a_graded_submission_is_graded_again(tmp_path):
     assert why_grade(root, sub, record, False, {"ann/tiny"}) == "the lesson changed since it was graded"
     assert why_grade(root, sub, record, True, {"ann/tiny"}) == "FORCE"
 
-
-def test_a_grading_that_failed_shows_as_failed_with_no_score_anywhere(graded_class):
-    """bob's regrade fails after he was graded once: the gradebook still holds his old score, which grades.csv and
-    the platform's file must not show as current."""
-    root = graded_class
-    from coursetools.autograde import FAILED, load_record, save_record
-
-    record = load_record(root)
-    save_record(root, record | {"bob/tiny": f"{FAILED}kernel died"})
-    assert grades(root) == {"ann": ("graded", "3.0", "3.0"), "bob": ("grading failed (kernel died)", "", "3.0")}
-    from platform_files import canvas_roster
-
-    coursetools(root, "roster", "--csv", str(canvas_roster(root / "export.csv")))
-    out = coursetools(root, "grades", "--format", "canvas").stdout
-    assert "left blank, since their grading failed" in out and "bob/tiny" in out and "tiny 3 points" in out, out
