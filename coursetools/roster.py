@@ -20,6 +20,8 @@ from coursetools.participants import is_worksheet, replace_lesson, worksheet_les
 
 ROSTER = "roster.csv"
 CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
+# Moodle 3.x's English language pack calls the last name "Surname" (its lang string lastname); 4.x "Last name".
+ALIASES = {"Surname": "Last name"}
 MOODLE_COLUMNS = ("First name", "Last name", "ID number", "Institution", "Department", "Email address")
 NOT_GRADES = set(CANVAS_COLUMNS) | set(MOODLE_COLUMNS) | {"Integration ID", "Username", "Last downloaded from this course"}
 
@@ -88,7 +90,9 @@ def export_rows(path: Path) -> list[dict]:
         text = data.decode("cp1252", errors="replace")
     first = text.split("\n", 1)[0]
     delimiter = max(",;\t", key=first.count)
-    return list(csv.DictReader(text.splitlines(), delimiter=delimiter))
+    reader = csv.DictReader(text.splitlines(), delimiter=delimiter)
+    reader.fieldnames = [ALIASES.get(name, name) for name in reader.fieldnames or []]
+    return list(reader)
 
 
 def read_export(path: Path) -> tuple[list[Member], list[str]]:

@@ -34,11 +34,12 @@ def canvas_roster(path: Path) -> Path:
     return path
 
 
-def moodle_roster(path: Path, extra: tuple = ()) -> Path:
-    """Moodle's gradebook export, plain text (CSV), with `extra` students (first, last, login) too."""
+def moodle_roster(path: Path, extra: tuple = (), surname: bool = False) -> Path:
+    """Moodle's gradebook export, plain text (CSV), with `extra` students (first, last, login) too; `surname`: as
+    Moodle 3.x writes it, whose English language pack calls the lastname field "Surname" (4.x: "Last name")."""
     with open(path, "w", newline="", encoding="utf-8-sig") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["First name", "Last name", "ID number", "Institution", "Department", "Email address",
+        writer.writerow(["First name", "Surname" if surname else "Last name", "ID number", "Institution", "Department", "Email address",
                          "Assignment: Tiny (Real)", "Course total (Real)", "Last downloaded from this course"])
         for first, last, uid, login in CLASS:
             writer.writerow([first, last, f"S{uid}", "", "", f"{login}@uni.example", "-", "-", "1764633600"])
