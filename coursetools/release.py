@@ -98,6 +98,8 @@ def student_notebooks(root: Path, check: bool = False, force: bool = False, regi
                 shutil.copyfile(fresh / path, release / path)
                 print(f"wrote notebooks/{path}")
         remember_written(root, [p for p in changed if (fresh / p).exists()])
+        if not changed:
+            print(f"notebooks/ is up to date with solutions/ ({', '.join(lessons)})")
     return 0
 
 
