@@ -14,6 +14,8 @@ import json
 import time
 from pathlib import Path
 
+import nbformat
+from nbformat import NotebookNode
 from nbgrader.preprocessors import OverwriteCells
 
 from coursetools.nbgrader_cli import gradebook_url
@@ -31,6 +33,33 @@ class ForgetRemovedCells(OverwriteCells):
             self.log.warning("Cell %r is no longer in the lesson: not graded", grade_id)
             del cell.metadata["nbgrader"]
         return cell, resources
+
+
+    def add_missing_grade_cells(self, nb, resources):
+        """nbgrader's, after putting back each answer cell that the submission lacks (a question added since the
+        student fetched the lesson: its stub, after the cell before it in the lesson), without which nbgrader finds no
+        place for the new question's test cell."""
+        source = self.gradebook.find_notebook(self.notebook_id, self.assignment_id)
+        graded = {cell.name for cell in source.grade_cells}
+        names = [cell.name for cell in source.source_cells]
+        for index, cell in enumerate(source.source_cells):
+            present = {c.metadata.nbgrader["grade_id"] for c in nb.cells if "grade_id" in c.metadata.get("nbgrader", {})}
+            if cell.name in present or cell.name in graded or cell.cell_type != "code":
+                continue
+            self.log.warning("Missing answer cell %s, new in the lesson: adding its stub", cell.name)
+            before = [name for name in names[:index] if name in present]
+            at = 0 if not before else 1 + next(i for i, c in enumerate(nb.cells)
+                                               if c.metadata.get("nbgrader", {}).get("grade_id") == before[-1])
+            nb.cells.insert(at, new_answer_cell(cell))
+        return super().add_missing_grade_cells(nb, resources)
+
+
+def new_answer_cell(source_cell) -> NotebookNode:
+    """An answer cell of the lesson that a submission lacks, as the student would have fetched it (its stub)."""
+    cell = nbformat.v4.new_code_cell(f"# (added at grading: this question is new in the lesson)\n{source_cell.source}")
+    cell.metadata["nbgrader"] = {"grade": False, "grade_id": source_cell.name, "locked": False, "schema_version": 3,
+                                 "solution": True, "task": False}
+    return cell
 
 
 def gradebook_rows(lesson: str, gradebook) -> dict:

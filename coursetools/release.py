@@ -52,17 +52,24 @@ def differences(release: Path, fresh: Path, lessons: list[str]) -> list[str]:
 
 def locally_edited(root: Path, paths: list[str]) -> list[str]:
     """Those of `paths` under notebooks/ that someone edited since they were generated: as git reports them (modified
-    or untracked) in a git checkout; elsewhere, those that differ from what the last generation wrote (WRITTEN)."""
+    or untracked) in a git checkout, unless exactly what the last generation wrote (WRITTEN); elsewhere, those that
+    differ from what it wrote."""
     if not paths:
         return []
     status = subprocess.run(["git", "status", "--porcelain", "--", "notebooks"], cwd=root,
                             capture_output=True, text=True)
     if status.returncode != 0:
-        written = json.loads((root / WRITTEN).read_text()) if (root / WRITTEN).is_file() else {}
-        return [p for p in paths if (root / "notebooks" / p).exists()
-                and written.get(p) != hashlib.sha256((root / "notebooks" / p).read_bytes()).hexdigest()]
+        return [p for p in paths if (root / "notebooks" / p).exists() and not written_by_release(root, p)]
     dirty = {line[3:].strip() for line in status.stdout.splitlines()}
-    return [p for p in paths if f"notebooks/{p}" in dirty]
+    return [p for p in paths if f"notebooks/{p}" in dirty and not written_by_release(root, p)]
+
+
+def written_by_release(root: Path, path: str) -> bool:
+    """Whether notebooks/`path` is exactly what the last generation wrote (not a hand edit, committed or not)."""
+    record = root / WRITTEN
+    written = json.loads(record.read_text()) if record.is_file() else {}
+    target = root / "notebooks" / path
+    return target.is_file() and written.get(path) == hashlib.sha256(target.read_bytes()).hexdigest()
 
 
 def remember_written(root: Path, paths: list[str]) -> None:
@@ -127,6 +134,10 @@ def release(root: Path, lessons: list[str] | None = None, regrade: bool = False,
                 print(f"  {problem}", file=sys.stderr)
         print("nothing was released; fix the lessons above and run make release again", file=sys.stderr)
         return 1
+    if regrade:  # nothing leaves the gradebook unless the new notebooks can be written
+        status = student_notebooks(root, register=False, lessons=lessons)
+        if status:
+            return status
     forgotten = {name: forget_lesson(root, name) for name in lessons} if regrade else {}
     status = student_notebooks(root, register=True, lessons=lessons)
     if status:

@@ -22,11 +22,13 @@ CELLS = {
     "check": ("assert answer == 42, f'answer should be 42, got {answer}'", 2),
     "check_big": ("assert answer > 10, 'answer should be above 10'", 1),
     "check_even": ("assert answer % 2 == 0, 'answer should be even'", 1),
+    "check_two": ("assert second == 2, 'second should be 2'", 1),  # below a new answer cell, gap_two
 }
 CHECKS = {
     "check": "    assert got['answer'] == 42, f\"answer should be 42, got {got['answer']}\"\n",
     "check_big": "    assert got['answer'] > 10, 'answer should be above 10'\n",
     "check_even": "    assert got['answer'] % 2 == 0, 'answer should be even'\n",
+    "check_two": "    assert got['answer'] == 2, 'second should be 2'\n",
 }
 
 
@@ -39,8 +41,13 @@ def lesson(names: list[str], big: int = 10) -> tuple[nbformat.NotebookNode, str]
     cells, verify = [gap], "def world():\n    return None\n"
     for name in names:
         visible, points = CELLS[name]
+        if name == "check_two":  # a new question: an answer cell, then its test cell
+            answer = nbformat.v4.new_code_cell("### BEGIN SOLUTION\nsecond = 2\n### END SOLUTION")
+            answer.metadata["nbgrader"] = {**gap.metadata["nbgrader"], "grade_id": "gap_two"}
+            cells.append(answer)
+        exported = "second" if name == "check_two" else "answer"
         cell = nbformat.v4.new_code_cell(f"{visible.replace('10', str(big))}\n### BEGIN HIDDEN TESTS\nimport helpers\n"
-                                         f"helpers.export({name!r}, answer=answer)\n### END HIDDEN TESTS")
+                                         f"helpers.export({name!r}, answer={exported})\n### END HIDDEN TESTS")
         cell.metadata["nbgrader"] = {"grade": True, "grade_id": name, "locked": True, "points": points,
                                      "schema_version": 3, "solution": False, "task": False}
         cells.append(cell)
@@ -97,28 +104,29 @@ def test_the_three_worked_changes_regrade_the_class_with_the_new_points(graded_c
     assert "2 to grade" in out and "the lesson changed since it was graded" in out, out
     assert gradebook_scores_of(root) == {"ann": 3.0, "bob": 0.0}
 
-    # 2. A new graded question: plain release refuses, naming the one command; REGRADE=1 regrades everyone.
-    write_lesson(root, ["check", "check_big", "check_even"], big=41)
+    # 2. New graded questions, one on the old answer and one with an answer cell of its own: plain release refuses,
+    # naming the one command; REGRADE=1 regrades everyone, whose copies get both (the new answer as its stub).
+    write_lesson(root, ["check", "check_big", "check_even", "check_two"], big=41)
     refused = coursetools(root, "release", "--lessons", "tiny", check=False)
     assert refused.returncode == 1 and "make release LESSON=tiny REGRADE=1" in refused.stderr, refused.stderr
     done = coursetools(root, "release", "--lessons", "tiny", "--regrade", "--jobs", "2")
     assert "kept in archive/gradebook/tiny-" in done.stdout and "graded 2, failed 0" in done.stdout, done.stdout
-    assert gradebook_scores_of(root) == {"ann": 4.0, "bob": 1.0}  # their copies get the new cell
+    assert gradebook_scores_of(root) == {"ann": 4.0, "bob": 1.0}  # check_two scores 0: its answer is the stub
 
     # 3. A removed question: check_big goes; students' copies still hold it, and nobody gets a 0 for it.
-    write_lesson(root, ["check", "check_even"], big=41)
+    write_lesson(root, ["check", "check_even", "check_two"], big=41)
     done = coursetools(root, "release", "--lessons", "tiny", "--regrade", "--jobs", "2")
     assert "graded 2, failed 0" in done.stdout, done.stdout + done.stderr
     assert gradebook_scores_of(root) == {"ann": 3.0, "bob": 1.0}
-    assert grades(root) == {"ann": ("graded", "3.0", "3.0"), "bob": ("graded", "1.0", "3.0")}
+    assert grades(root) == {"ann": ("graded", "3.0", "4.0"), "bob": ("graded", "1.0", "4.0")}
     assert len(list((root / "archive" / "gradebook").glob("tiny-*.json"))) == 2, "each old version's rows kept"
 
     # A regrade that then fails: the gradebook still holds bob's old score, which no grade file may show as current.
     save_record(root, load_record(root) | {"bob/tiny": f"{FAILED}kernel died"})
-    assert grades(root) == {"ann": ("graded", "3.0", "3.0"), "bob": ("grading failed (kernel died)", "", "3.0")}
+    assert grades(root) == {"ann": ("graded", "3.0", "4.0"), "bob": ("grading failed (kernel died)", "", "4.0")}
     coursetools(root, "roster", "--csv", str(canvas_roster(root / "export.csv")))
     out = coursetools(root, "grades", "--format", "canvas").stdout
-    assert "left blank, since their grading failed" in out and "bob/tiny" in out and "tiny 3 points" in out, out
+    assert "left blank, since their grading failed" in out and "bob/tiny" in out and "tiny 4 points" in out, out
 
 
 def test_why_a_graded_submission_is_graded_again(tmp_path):
