@@ -169,6 +169,8 @@ class ExecuteThroughADeadKernel(Execute):
             if cell.cell_type == "code":
                 cell.outputs = [died("not run: the kernel died in an earlier cell")]
             return cell, resources
+        if index == 0:  # the kernel is ready, no cell has run: its runtime folder takes no more files
+            sandbox.lock_runtime(self.km)
         try:
             cell, resources = super().preprocess_cell(cell, resources, index)
             if cell.metadata.get("nbgrader", {}).get("grade"):

@@ -33,7 +33,7 @@ from typing import BinaryIO
 from nbgrader.plugins import ExtractorPlugin
 from traitlets import Float, Int, Unicode
 
-from coursetools.plain_copy import kind
+from coursetools.plain_copy import MAX_DEPTH, kind
 
 MB = 1_000_000
 CHUNK = 1 << 20
@@ -139,6 +139,9 @@ def unpack_zip(archive: Path, into: Path, budget: Budget) -> list[str]:
         budget.fits(sum(m.file_size for m in members), len(members))
         for member in members:
             budget.take(members=1)
+            if member.filename.count("/") > MAX_DEPTH:
+                left_out.append(f"{member.filename[:80]}... (nested more than {MAX_DEPTH} folders deep)")
+                continue
             mode = member.external_attr >> 16  # Unix modes, where the zip was made on Unix; the type bits may be 0
             if member.is_dir():
                 make_folders(into, parts(member.filename))
@@ -158,6 +161,9 @@ def unpack_tar(archive: Path, into: Path, budget: Budget) -> list[str]:
                            mode="r|") as tar:
         for member in tar:
             budget.take(members=1)
+            if member.name.count("/") > MAX_DEPTH:
+                left_out.append(f"{member.name[:80]}... (nested more than {MAX_DEPTH} folders deep)")
+                continue
             if member.isdir():
                 make_folders(into, parts(member.name))
             elif not member.isreg():

@@ -41,7 +41,7 @@ from nbgrader.exchange.default.collect import ExchangeCollect
 from nbgrader.utils import parse_utc
 from traitlets import Float, List, Unicode
 
-from coursetools.plain_copy import TooLarge, copy_plain, kind, read_small
+from coursetools.plain_copy import MAX_DEPTH, TooLarge, copy_plain, deeper_than, kind, read_small
 
 STAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f UTC"
 
@@ -105,6 +105,10 @@ def survey(inbound: Path, lesson: str, student: str = "") -> tuple[list[Inbound]
                                 else "a file", "owner": owner_name(info.st_uid)})
             continue
         folder = inbound / entry.name
+        if deeper_than(folder):  # walking it could fail the whole collect
+            not_folders.append({"name": entry.name, "why": f"folders nested more than {MAX_DEPTH} deep",
+                                "owner": owner_name(info.st_uid)})
+            continue
         stamp = read_small(folder, "timestamp.txt")
         found.append(Inbound(entry.name, claimed, owner_name(info.st_uid), info.st_uid, utc_text(last_change(folder)),
                              name_time, (stamp or "").strip()))

@@ -146,3 +146,22 @@ def read_small(folder: Path, name: str, limit: int = 200) -> str | None:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             return None
         return fh.read(limit).decode("utf-8", errors="replace")
+
+
+MAX_DEPTH = 64  # folders inside folders: deeper, a walk (Python's is recursive) could fail for the whole class
+
+
+def deeper_than(folder: Path, limit: int = MAX_DEPTH) -> bool:
+    """Whether `folder` holds folders nested more than `limit` deep (never following a link; without recursion)."""
+    stack = [(str(folder), 0)]
+    while stack:
+        top, depth = stack.pop()
+        if depth > limit:
+            return True
+        try:
+            with os.scandir(top) as entries:
+                stack += [(e.path, depth + 1) for e in entries if e.is_dir(follow_symlinks=False)]
+        except OSError:
+            continue
+    return False
+

@@ -197,6 +197,12 @@ def fetch_export(km: AsyncKernelManager, name: str, cwd: Path) -> None:
         km.fetch_export(name, cwd / EXPORTS)
 
 
+def lock_runtime(km: AsyncKernelManager) -> None:
+    """Lock the runtime folder of a sandboxed kernel (SandboxedKernelManager.lock_runtime); nothing for another."""
+    if isinstance(km, SandboxedKernelManager):
+        km.lock_runtime()
+
+
 def sweep_leftovers(parent: Path) -> None:
     """Remove this user's private kernel folders in `parent` whose grading process is gone (killed before it could
     clean up: each folder is named for the process that made it)."""
@@ -265,6 +271,17 @@ class SandboxedKernelManager(AsyncKernelManager):
         if data is not None:
             into.mkdir(exist_ok=True)
             target.write_bytes(data)
+
+    def lock_runtime(self) -> None:
+        """Once the kernel has bound its sockets, before any cell runs: its runtime folder (on the grader's disk) takes
+        no more files, so that no code in the kernel can fill that disk through it. As root the folder and the
+        connection file become root's; as another user, whose kernel keeps its uid, they become read-only (which
+        the kernel could undo)."""
+        if os.geteuid() == 0:
+            os.chown(self.runtime, 0, 0)
+            os.chown(self.connection_file, 0, 0)
+        os.chmod(self.connection_file, 0o400)
+        os.chmod(self.runtime, 0o555 if os.geteuid() else 0o755)
 
     def sandbox_root(self) -> str | None:
         """The sandbox's / as this process reaches it (/proc/<its first process>/root), or None once it has ended."""

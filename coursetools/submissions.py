@@ -11,6 +11,8 @@ from pathlib import Path
 
 import nbformat
 
+from coursetools.plain_copy import MAX_DEPTH, deeper_than
+
 LAYOUT = "submitted/<student>/<lesson>/<lesson>.ipynb, for example submitted/alice/{0}/{0}.ipynb"
 
 
@@ -65,6 +67,9 @@ def _check_lesson_folder(folder: Path, student: str, lesson: str) -> Submission 
     """The submission in submitted/<student>/<lesson>/, or what is wrong with it."""
     where = f"submitted/{student}/{lesson}"
     expected = folder / f"{lesson}.ipynb"
+    if deeper_than(folder):
+        return Problem(where, f"not graded: it holds folders nested more than {MAX_DEPTH} deep",
+                       f"remove them from {where}, then make autograde again")
     odd = not_plain(folder)
     if odd:  # nbgrader's autograde would copy what a link points to, with the grader's rights
         return Problem(where, f"not graded: {', '.join(odd)[:300]} {'is' if len(odd) == 1 else 'are'} not a plain "

@@ -59,3 +59,47 @@ def test_autograde_copies_no_file_a_link_points_to(released_course, tmp_path):
     graded = [p for p in (root / "autograded").rglob("*") if p.is_file()]
     assert not any("instructor's secret" in p.read_text(errors="replace") for p in graded)
     assert not (root / "autograded" / "eve").exists()
+
+
+def nest(folder: Path, depth: int) -> Path:
+    """`depth` folders inside one another below `folder`, made one at a time; the innermost."""
+    for _ in range(depth):
+        folder = folder / "d"
+        folder.mkdir(parents=True)
+    return folder
+
+
+def test_folders_nested_past_what_a_walk_survives_fail_only_their_owner(tmp_path):
+    """Python 3.11's os.walk and os.fwalk recurse: 1,100 folders deep raise RecursionError, which failed make
+    autograde (in submitted/), make collect (the exchange's inbound/) and nbgrader's zip_collect (a student's zip)
+    for the whole class. Each is now that student's problem alone."""
+    import io
+    import zipfile
+
+    from coursetools.archives import Budget, unpack_zip
+    from coursetools.exchange_collect import survey
+
+    root = tmp_path / "course"
+    for student in ("ann", "eve"):
+        submit_plain(root, student)
+    nest(root / "submitted" / "eve" / "tiny", 1100)
+    found, problems = find_submissions(root, ["tiny"], {"tiny"})
+    assert [s.student for s in found] == ["ann"] and "nested more than 64 deep" in problems[0].why, problems
+
+    inbound = tmp_path / "inbound"
+    for name in ("ann+tiny+2026-12-01 10:00:00.000000 UTC+abc", "eve+tiny+2026-12-01 10:00:00.000000 UTC+def"):
+        (inbound / name).mkdir(parents=True)
+        (inbound / name / "tiny.ipynb").write_text("{}")
+    nest(inbound / "eve+tiny+2026-12-01 10:00:00.000000 UTC+def", 1100)
+    entries, refused = survey(inbound, "tiny")
+    assert [e.claimed for e in entries] == ["ann"] and "nested more than 64 deep" in refused[0]["why"], refused
+
+    deep = io.BytesIO()
+    with zipfile.ZipFile(deep, "w") as archive:
+        archive.writestr("/".join(["d"] * 1100) + "/x.txt", b"x")
+        archive.writestr("notes.txt", b"mine")
+    (tmp_path / "deep.zip").write_bytes(deep.getvalue())
+    (tmp_path / "out").mkdir()
+    left_out = unpack_zip(tmp_path / "deep.zip", tmp_path / "out", Budget(10**8, 100))
+    assert len(left_out) == 1 and "nested more than 64 folders deep" in left_out[0]
+    assert (tmp_path / "out" / "notes.txt").read_text() == "mine"

@@ -140,7 +140,13 @@ try:  # files of 4 MB, each under the cap on one file, until the working folder 
 except OSError:
     pass
 folder = os.statvfs(".")
-print("FILLED", written, folder.f_blocks * folder.f_frsize // 2**20)
+try:  # the folder of the kernel's sockets and connection file, which is on the grader's disk
+    from ipykernel.connect import get_connection_file
+    open(os.path.join(os.path.dirname(get_connection_file()), "filler.bin"), "wb").write(b"x" * 2**20)
+    runtime = "written"
+except OSError:
+    runtime = "refused"
+print("FILLED", written, folder.f_blocks * folder.f_frsize // 2**20, runtime)
 '''
 
 SPIN = '''import signal, time
@@ -178,8 +184,9 @@ def test_fork_bomb_memory_hog_disk_filler_and_a_cell_that_ignores_interrupts_are
                         GRADING_PROCESSES="40", GRADING_MEMORY_GB="2", GRADING_WALL_SECONDS="30", GRADING_WORK_MB="32")
     assert int(printed(root, "bomb", "PROCESSES")) <= 40, "2 ** 7 processes were asked for; the cap is 40"
     assert int(printed(root, "hog", "HELD")) < 2000, "it held 2 GB or more under a 2 GB cap"
-    written, size = map(int, printed(root, "filler", "FILLED").split())
-    assert written < 32 and size == 32, f"it wrote {written} MB in a working folder of {size} MB; the cap is 32 MB"
+    written, size, runtime = printed(root, "filler", "FILLED").split()
+    assert int(written) < 32 and size == "32", f"it wrote {written} MB in a working folder of {size} MB; the cap is 32"
+    assert runtime == "refused", "it wrote into its runtime folder, on the grader's disk"
     assert "spin/tiny (new): 0/1" in out, out  # killed at the wall-time cap; graded, with 0 for the cells it lost
 
     # Proven capped: now at full size, under the default caps, with a wall-time cap that still ends the run soon.
@@ -191,6 +198,7 @@ def test_fork_bomb_memory_hog_disk_filler_and_a_cell_that_ignores_interrupts_are
     assert int(printed(full, "bomb", "PROCESSES")) <= caps.processes
     assert int(printed(full, "hog", "HELD")) < caps.memory_gb * 2**30 / 1e6
     assert int(printed(full, "filler", "FILLED").split()[0]) < caps.work_mb, "4 GB were asked for"
+    assert printed(full, "filler", "FILLED").split()[2] == "refused"
 
 
 # Attacks from inside the kernel, which the sandbox does not stop: the grader's own check outside the kernel does.
