@@ -28,9 +28,11 @@ ATTRIBUTES = {"*": ["class", "id", "title", "lang", "dir"], "a": ["href", "name"
               "td": ["colspan", "rowspan", "align", "style"], "th": ["colspan", "rowspan", "align", "style"],
               "tr": ["style"], "ol": ["start"]}
 PROTOCOLS = frozenset({"http", "https", "mailto", "data"})  # data: only for an image's own pixels (allowed below)
+REMOTE = re.compile(r"^\s*([a-z][a-z0-9+.-]*:|//)", re.I)  # a URL with a scheme, or protocol-relative
 IMAGE_DATA = re.compile(r"data:image/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/=\s]*", re.I)
 # An id or name of the page's only script (MathJax, which typesets $...$) would shadow its globals (DOM clobbering).
 SCRIPT_NAMES = re.compile(r"mathjax", re.I)
+CELL = re.compile(r'<div\b[^>]*\bclass="cell\b')  # each cell of nbconvert's classic template, which the feedback uses
 SANITIZED_BODY = '<body data-sanitized="coursetools.pages">'
 FRAME = re.compile(r"</?(html|body)\b[^>]*>", re.I)  # the template's (and any other) <body>, </body>, </html>
 EVENT = re.compile(r"^on", re.I)
@@ -48,6 +50,8 @@ def allowed(tag: str, name: str, value: str) -> bool:
         return False
     if name in ("href", "src") and value.strip().lower().startswith("data:"):
         return tag == "img" and name == "src" and bool(IMAGE_DATA.fullmatch(value.strip()))
+    if tag == "img" and name == "src":  # an image from elsewhere would tell its server who opened the page, and when
+        return not REMOTE.match(value)
     return True
 
 
@@ -64,6 +68,10 @@ def sanitize_page(page: str) -> str:
     if not end:
         raise ValueError("the rendered page has no </head>: its template is not the one this course renders with")
     body = sanitize_fragment(FRAME.sub("", rest))
+    before, after = len(CELL.findall(rest)), len(CELL.findall(body))
+    if after < before:  # markup a student wrote (an unclosed <table> in foreign content, say) swallowed other cells
+        raise ValueError(f"sanitizing left {after} of the page's {before} cells: a markdown cell's HTML breaks the "
+                         "page's structure; look at that submission's markdown by hand")
     return f"{head}</head>\n{SANITIZED_BODY}\n{body}\n</body>\n</html>\n"
 
 

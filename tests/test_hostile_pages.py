@@ -175,6 +175,30 @@ def test_sanitizer_keeps_formatting_and_drops_every_active_part():
     assert "url(" not in sanitize_fragment('<span style="color: red; background: url(http://evil.example/x)">a</span>')
 
 
+def test_an_image_from_elsewhere_loads_nothing_and_markup_that_swallows_cells_fails_that_page():
+    """A red team's findings: an http image told its server when the instructor opened the page; a markdown line of
+    foreign content (<math><mtext><table><mglyph><style>) made the sanitizer's parser drop the cells after it."""
+    import pytest
+
+    from coursetools.pages import sanitize_fragment, sanitize_page
+
+    for remote in ("http://127.0.0.1:8765/beacon.png?who=xss", "//evil.example/b.png", " HTTPS://x.example/a.png"):
+        assert "src" not in sanitize_fragment(f'<img src="{remote}" alt="a plot">'), remote
+    assert 'src="plot.png"' in sanitize_fragment('<img src="plot.png">'), "a relative image stays"
+    cell = '<div class="cell border-box-sizing text_cell rendered">{}</div>\n'
+    honest = "<html><head></head><body>" + cell.format("<p>one</p>") + cell.format("<p>two</p>") + "</body></html>"
+    assert sanitize_page(honest).count('class="cell ') == 2
+    import coursetools.pages
+
+    real = coursetools.pages.sanitize_fragment
+    try:  # the parser swallowing what follows a cell, as a red team saw on a whole page (not reproduced in a fragment)
+        coursetools.pages.sanitize_fragment = lambda text: real(text).split(cell.format("<p>two</p>"))[0]
+        with pytest.raises(ValueError, match="breaks the page's structure"):
+            sanitize_page(honest)
+    finally:
+        coursetools.pages.sanitize_fragment = real
+
+
 def test_a_long_markdown_cell_is_cut_and_says_how_much_was_left_out():
     from nbconvert.exporters import HTMLExporter
     from traitlets.config import Config
