@@ -383,6 +383,19 @@ def own_code(notebook: Path, given: set[str]) -> str:
     return notebook_code(submitted, given)
 
 
+RUNS_BUILT_CODE = {"exec", "eval", "compile", "__import__"}  # called by name (model.compile is Keras's)
+DECODES = {"b64decode", "b85decode", "a85decode", "decompress", "fromhex", "unhexlify"}  # called as attributes
+
+
+def builds_code(code: str) -> bool:
+    """Whether `code` calls what runs or decodes code built at run time (exec, eval, base64, zlib, marshal), which
+    hides whatever it runs from any comparison of the code itself."""
+    tree = parsed(code)
+    calls = [node.func for node in ast.walk(tree) if isinstance(node, ast.Call)] if tree else []
+    return any(isinstance(f, ast.Name) and f.id in RUNS_BUILT_CODE or isinstance(f, ast.Attribute) and f.attr in DECODES
+               for f in calls)
+
+
 def gather(root: Path, lesson: str, out: Path, given: set[str]) -> tuple[dict[str, Path], list[tuple[str, str]]]:
     """Write each readable submission's own code to out/code/<student>.py: {student: file}, and (student, reason)
     for those skipped."""
@@ -395,6 +408,9 @@ def gather(root: Path, lesson: str, out: Path, given: set[str]) -> tuple[dict[st
                 raise ValueError("its folder name is not UTF-8")
             path = out / "code" / f"{student}.py"
             path.write_text(own_code(notebook, given), encoding="utf-8")
+            if builds_code(path.read_text(encoding="utf-8")):  # compared too, but what it runs is not in its code
+                skipped.append((printable(student), "compared, but it runs code it builds at run time (exec, eval, "
+                                "base64...), which no comparison can see: read it by hand"))
         except ValueError as error:
             skipped.append((printable(student), str(error)))
         except Exception as error:  # one submission's failure costs only its author its place in the report

@@ -121,3 +121,12 @@ def test_odd_characters_and_too_much_code():
     assert "characters of code" in sim.too_much(nbformat.NotebookNode(cells=[big]))
     assert sim.too_much(nbformat.NotebookNode(cells=cells[:40])) is None
     assert sim.printable("caf\udcc3") == "caf\ufffd" and sim.printable("café") == "café"
+
+
+def test_code_that_runs_what_it_decodes_is_named_for_a_look_by_hand():
+    from coursetools.similarity import builds_code
+
+    hidden = "exec(__import__('base64').b64decode('cHJpbnQoMSk=').decode()[::-1])"
+    assert builds_code(hidden) and builds_code("import zlib\nrun = zlib.decompress(blob)")
+    assert not builds_code("ratings = pd.read_csv(path)\nmodel.compile(optimizer='adam')"), "Keras's compile is fine"
+    assert not builds_code("scores = np.dot(a, b)\nprint(scores)")
