@@ -117,8 +117,9 @@ def judge(checks: ModuleType, grade_id: str, folder: Path, world: object, runs: 
         figures = check(exported, world)
     except AssertionError as error:
         return Verdict(str(error) or "the exported answer is wrong")
-    except Exception as error:  # noqa: BLE001  (an array of a shape the check did not expect, say)
-        return Verdict(f"what this cell exported is malformed ({type(error).__name__})")
+    except Exception as error:  # noqa: BLE001  (an array of a shape the check did not expect, say, or a bug in it)
+        return Verdict(f"what this cell exported is malformed, or the grader's own check failed on it "
+                       f"({type(error).__name__})")
     return Verdict("", figures)
 
 

@@ -130,7 +130,7 @@ def test_whatever_a_hostile_export_makes_numpy_raise_fails_that_cell_alone(tiny,
     def check(got, world):  # a check meeting what it did not expect: numpy raises, and not an AssertionError
         raise MemoryError("Unable to allocate 32.0 TiB")
 
-    assert "malformed (MemoryError)" in judge(SimpleNamespace(check=check), "check", folder, world=None).reason
+    assert "check failed on it (MemoryError)" in judge(SimpleNamespace(check=check), "check", folder, world=None).reason
 
 
 def test_a_lesson_without_its_checks_is_an_error(tmp_path):
