@@ -111,8 +111,8 @@ def command(kernel_cmd: list[str], *, copy: Path, cwd: Path, runtime: Path, uid:
             env: dict[str, str], hide: Path) -> list[str]:
     """The command that runs `kernel_cmd` in the sandbox, at `cwd`: an empty folder in memory of Caps.work_mb, which the
     kernel's user fills with the files of `copy` (shown read-only at SUBMISSION) before the kernel starts. `hide` (the
-    course root) is covered by an empty folder first, so that only
-    the venv, the helpers and the kernel's working folder in it show through."""
+    course root) is covered by an empty folder first, so that only the venv, the helpers and the kernel's working
+    folder in it show through."""
     limits = ["prlimit", f"--as={int(caps.memory_gb * 2**30)}", f"--nproc={caps.processes}",
               f"--fsize={caps.file_mb * 2**20}", "--core=0", "--"]
     mounts = system_binds()
