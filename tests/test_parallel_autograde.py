@@ -128,6 +128,7 @@ def test_a_grader_killed_midway_is_reported_and_graded_by_the_next_run(released_
     for student in ("ann", "ben", "cat"):
         submit(course, student, "tiny", RIGHT)
     submit(course, "victim", "tiny", sleeps(300))
+    started = time.time() - 1
     run = start_autograde(course, "--jobs", "2")
     try:
         victim = grader_of(run, "victim")
@@ -141,8 +142,9 @@ def test_a_grader_killed_midway_is_reported_and_graded_by_the_next_run(released_
     submit(course, "victim", "tiny", RIGHT)
     again = coursetools(course, "autograde", "--jobs", "2")
     assert "1 to grade, 3 unchanged" in again.stdout and "victim/tiny (" in again.stdout, again.stdout
-    left = [folder for folder in Path(tempfile.gettempdir()).glob(f"{sandbox.PRIVATE}*") if any(
-            "time.sleep(300)" in copy.read_text() for copy in folder.rglob("*.ipynb"))]
+    left = [folder for folder in Path(tempfile.gettempdir()).glob(f"{sandbox.PRIVATE}*")  # made by this test's run
+            if folder.stat().st_mtime >= started and any("time.sleep(300)" in copy.read_text()
+                                                         for copy in folder.rglob("*.ipynb"))]
     assert not left, f"the killed grader's kernel folder (a copy of the submission) is left behind: {left}"
     assert gradebook_scores(course) == {"ann": 1.0, "ben": 1.0, "cat": 1.0, "victim": 1.0}
 
